@@ -200,7 +200,8 @@ enum Secp256k1 {
         let qj = Jacobian(qPoint)
         let pq = add(pj, qj)
         var result = Jacobian.infinity
-        let bits = max(a.bitWidth - a.leadingZeroBitCount, b.bitWidth - b.leadingZeroBitCount)
+        // BigUInt.bitWidth is already the minimal width (floor(log2(2x + 1))).
+        let bits = max(a.bitWidth, b.bitWidth)
         var i = bits - 1
         while i >= 0 {
             result = double(result)
