@@ -36,8 +36,9 @@ class PyPeer:
     def identify(self, addr, timeout=30):
         return self.call("identify", timeout, addr=addr)
 
-    def echo(self, addr, protocol, nbytes, seed=None, timeout=180):
-        return self.call("echo", timeout, addr=addr, protocol=protocol, nbytes=nbytes, seed=seed)
+    def echo(self, addr, protocol, nbytes, seed=None, half_close="after-write", timeout=180):
+        return self.call("echo", timeout, addr=addr, protocol=protocol, nbytes=nbytes, seed=seed,
+                         half_close=half_close)
 
     def peers(self):
         return self.call("peers")

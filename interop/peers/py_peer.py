@@ -6,7 +6,7 @@ identify and ping. Controlled by JSON-lines RPC on stdin/stdout (see rpc.py):
 first line out is {"event": "ready", "peer_id": ..., "addrs": [.../p2p/<id>]}.
 
 Methods: connect(addr), ping(addr, count), identify(addr), echo(addr, protocol, nbytes, seed),
-peers(), peerstore(peer_id), disconnect(peer_id), ping_tcp_garbage-free helpers live in tests.
+peers(), peerstore(peer_id), disconnect(peer_id), echo_log().
 """
 import argparse
 import hashlib
@@ -179,20 +179,26 @@ class Peer:
     async def m_echo_log(self):
         return self.echo_log
 
-    async def m_echo(self, addr, protocol, nbytes, seed=None):
-        """Open `protocol` to addr, send nbytes random bytes while reading the echo back."""
+    async def m_echo(self, addr, protocol, nbytes, seed=None, half_close="after-write"):
+        """Open `protocol` to addr, send nbytes random bytes while reading the echo back.
+
+        half_close="after-read" delays our FIN until all nbytes came back: Kubo's p2p
+        tunnels tear the whole stream down as soon as either direction sees EOF."""
         pid = await self._connect(addr)
         rng = random.Random(seed)
         data = rng.randbytes(nbytes)
         stream = await self.host.new_stream(pid, [TProtocol(protocol)])
         got = hashlib.sha256()
         received = 0
+        all_back = trio.Event()
         t0 = time.perf_counter()
 
         async def writer():
             view = memoryview(data)
             for off in range(0, len(view), CHUNK):
                 await stream.write(bytes(view[off:off + CHUNK]))
+            if half_close == "after-read":
+                await all_back.wait()
             await stream.close_write()
 
         async def reader():
@@ -206,6 +212,9 @@ class Peer:
                     break
                 got.update(chunk)
                 received += len(chunk)
+                if received >= nbytes:
+                    all_back.set()
+            all_back.set()
 
         async with trio.open_nursery() as n:
             n.start_soon(writer)
