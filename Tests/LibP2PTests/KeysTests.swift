@@ -1,4 +1,5 @@
 import Foundation
+import Multiformats
 import Testing
 
 @testable import LibP2P
@@ -348,6 +349,90 @@ import Testing
         // Private scalars 0 and n are out of range.
         Self.expectError(.malformedInput) { _ = try Secp256k1.publicKey(privateScalar: [UInt8](repeating: 0, count: 32)) }
         Self.expectError(.malformedInput) { _ = try Secp256k1.publicKey(privateScalar: Secp256k1.fixedWidth(Secp256k1.n)) }
+    }
+}
+
+// MARK: - Peer IDs
+
+extension KeysTests {
+    /// Peer IDs of the spec's public keys (research/libp2p.md §1, cross-checked with py-libp2p).
+    static let expectedPeerIDs = [
+        "ed25519": "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq",
+        "rsa": "QmaeANgBs1DTSxWSrPPtobgQuxW8XTfsS4ydbK4rCHzqxG",
+        "secp256k1": "16Uiu2HAmLhLvBoYaoZfaMUKuibM6ac163GwKY74c5kiSLg5KvLpY",
+        "ecdsa": "QmVMT29id3TUASyfZZ6k9hmNyc2nYabCo4uMSpDw4zrgDk",
+    ]
+
+    @Test(arguments: ["ed25519", "rsa", "secp256k1", "ecdsa"])
+    func specPeerIDs(name: String) throws {
+        let vectors = try Self.specVectors()
+        let key = try PublicKey(protobufBytes: try #require(vectors["\(name)_public"]))
+        let expected = try #require(Self.expectedPeerIDs[name])
+        let peerID = PeerID(publicKey: key)
+        #expect(peerID.description == expected)
+        #expect(peerID.matches(key))
+        // Text → PeerID → text, both forms.
+        let parsed = try PeerID(expected)
+        #expect(parsed == peerID)
+        #expect(try PeerID(peerID.cidString) == peerID)
+        #expect(try PeerID(bytes: peerID.bytes) == peerID)
+        // Same ID from the private key vector.
+        let privateKey = try AnyPrivateKey(protobufBytes: try #require(vectors["\(name)_private"]))
+        #expect(PeerID(publicKey: try privateKey.publicKey()) == peerID)
+        // Inline keys (Ed25519, secp256k1) can be read back; hashed ones (RSA, ECDSA) cannot.
+        if name == "ed25519" || name == "secp256k1" {
+            #expect(peerID.multihash.code == .identity)
+            #expect(parsed.embeddedPublicKey == key)
+        } else {
+            #expect(peerID.multihash.code == .sha2_256)
+            #expect(parsed.embeddedPublicKey == nil)
+        }
+    }
+
+    @Test func ed25519PeerIDAsCID() throws {
+        let pair = try IdentityKeyPair(protobufBytes: try #require(Self.specVectors()["ed25519_private"]))
+        let cidText = "bafzaajaiaejcahwr5d5ofrfbis4l5d6uwr57hu5tjodrypfm6yaq6dsc2r2pzyt6"
+        #expect(pair.peerID.cidString == cidText)
+        #expect(try PeerID(cidText) == pair.peerID)
+        // Any multibase is accepted for the CID form.
+        for base in [Multibase.base36, .base16, .base58btc, .base64url] {
+            #expect(try PeerID(pair.peerID.cid.string(in: base)) == pair.peerID)
+        }
+        #expect(pair.peerID.description.hasPrefix("12D3KooW"))
+    }
+
+    @Test func generatedIdentityPeerIDMatchesOnlyItsKey() throws {
+        let pair = IdentityKeyPair.generate()
+        let other = IdentityKeyPair.generate()
+        #expect(pair.peerID.matches(pair.publicKey))
+        #expect(!pair.peerID.matches(other.publicKey))
+        #expect(pair.peerID != other.peerID)
+        #expect(pair.peerID.embeddedPublicKey == pair.publicKey)
+        #expect(try PeerID(pair.peerID.description) == pair.peerID)
+        #expect((pair.peerID < other.peerID) != (other.peerID < pair.peerID))
+    }
+
+    @Test func badPeerIDTextIsMalformed() throws {
+        let ed = Self.expectedPeerIDs["ed25519"]!
+        let cases = [
+            "",
+            "12D3KooW",                                          // truncated multihash
+            String(ed.dropLast()),                               // digest one byte short
+            ed.replacingOccurrences(of: "K", with: "0"),         // '0' is not base58
+            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", // dag-pb CID, not libp2p-key
+            "zzzz",                                              // garbage multibase
+            "Qm" + String(repeating: "1", count: 600),           // over the length cap
+        ]
+        for text in cases {
+            Self.expectError(.malformedInput) { _ = try PeerID(text) }
+        }
+        // A multihash that is neither identity nor sha2-256 (sha2-512) is not a peer ID.
+        let sha512 = try Multihash(code: .sha2_512, digest: [UInt8](repeating: 7, count: 64))
+        Self.expectError(.malformedInput) { _ = try PeerID(multihash: sha512) }
+        // Identity multihash longer than 42 bytes is not a peer ID.
+        Self.expectError(.malformedInput) { _ = try PeerID(multihash: .identity([UInt8](repeating: 1, count: 43))) }
+        // An identity peer ID whose digest is not a key has no embedded key.
+        #expect(try PeerID(multihash: .identity([1, 2, 3])).embeddedPublicKey == nil)
     }
 }
 

@@ -82,6 +82,11 @@ public struct IdentityKeyPair: Sendable, CustomStringConvertible, CustomDebugStr
         PublicKey(ed25519: privateKey.publicKey)
     }
 
+    /// This identity's peer ID (`12D3KooW…`; spec §Peer Ids).
+    public var peerID: PeerID {
+        PeerID(publicKey: publicKey)
+    }
+
     /// Signs `message` with Ed25519 (RFC 8032; deterministic), as libp2p does for Ed25519
     /// identities (spec §Ed25519).
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
@@ -94,7 +99,7 @@ public struct IdentityKeyPair: Sendable, CustomStringConvertible, CustomDebugStr
 
     /// Describes the identity by its public key only; the private key is never printed.
     public var description: String {
-        "IdentityKeyPair(\(publicKey))"
+        "IdentityKeyPair(\(peerID))"
     }
 
     /// Same as `description`: the private key is never printed.
