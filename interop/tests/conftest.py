@@ -100,6 +100,67 @@ class P2PChat:
                         f"stderr: {r.stderr[-3000:].decode(errors='replace')}", pytrace=False)
         return r
 
+    def stream(self, addr, protocol, data, hold_fin_until_echoed=False, timeout=120):
+        """`p2pchat stream ADDR PROTOCOL` with `data` on stdin; returns (rc, sha256(stdout),
+        len(stdout), stderr). With hold_fin_until_echoed, stdin stays open until len(data)
+        bytes came back (Kubo's p2p tunnels drop everything once one direction hits EOF)."""
+        reason = p2pchat_missing_reason()
+        if reason:
+            pytest.fail(reason, pytrace=False)
+        import tempfile
+        errf = tempfile.TemporaryFile()
+        cmd = [p2pchat_bin(), "--home", self.home, "stream", addr, protocol]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
+                                start_new_session=True)
+        echoed = threading.Event()
+        werr = []
+
+        def writer():
+            try:
+                mv = memoryview(data)
+                for off in range(0, len(mv), 1 << 20):
+                    proc.stdin.write(mv[off:off + (1 << 20)])
+                proc.stdin.flush()
+                if hold_fin_until_echoed:
+                    echoed.wait(timeout)
+                proc.stdin.close()
+            except OSError as e:
+                werr.append(e)
+
+        def killer():
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, killer)
+        timer.start()
+        w = threading.Thread(target=writer, daemon=True)
+        w.start()
+        h = hashlib.sha256()
+        n = 0
+        try:
+            while True:
+                chunk = proc.stdout.read1(1 << 20)
+                if not chunk:
+                    break
+                h.update(chunk)
+                n += len(chunk)
+                if n >= len(data):
+                    echoed.set()
+            echoed.set()
+            rc = proc.wait(timeout=max(1, timeout))
+        finally:
+            timer.cancel()
+            echoed.set()
+            if proc.poll() is None:
+                killer()
+                proc.wait(5)
+            w.join(5)
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
+        return rc, h.hexdigest(), n, err + (f"\n(stdin write error: {werr})" if werr else "")
+
     def describe(self, r):
         return (f"rc={r.returncode}\nstdout: {r.stdout[-2000:].decode(errors='replace')}\n"
                 f"stderr: {r.stderr[-3000:].decode(errors='replace')}")
@@ -261,3 +322,43 @@ def fresh_peer_id():
 
 def sha(b):
     return hashlib.sha256(b).hexdigest()
+
+
+RTT_RE = __import__("re").compile(r"time=([0-9]+(?:\.[0-9]+)?) ?ms")
+
+
+def assert_ping_ok(p2pchat, r, count):
+    assert r.returncode == 0, p2pchat.describe(r)
+    lines = [l for l in r.stdout.decode(errors="replace").splitlines() if "time=" in l]
+    rtts = [float(m.group(1)) for l in lines for m in [RTT_RE.search(l)] if m]
+    assert len(rtts) == count, f"expected {count} 'time=<ms> ms' lines\n" + p2pchat.describe(r)
+    assert all(0 <= x < 5000 for x in rtts), rtts
+    return rtts
+
+
+def assert_peer_id_mismatch(p2pchat, r):
+    assert r.returncode != 0, "dial with the wrong PeerID succeeded\n" + p2pchat.describe(r)
+    err = r.stderr.decode(errors="replace").strip()
+    assert err, "no reason on stderr\n" + p2pchat.describe(r)
+    assert "peer id" in err.lower() or "peerid" in err.lower(), \
+        "stderr does not mention the peer id mismatch\n" + p2pchat.describe(r)
+
+
+def identify_json(p2pchat, addr):
+    import json
+    r = p2pchat.run("identify", addr, "--json", timeout=60)
+    assert r.returncode == 0, p2pchat.describe(r)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        pytest.fail("identify --json did not print JSON\n" + p2pchat.describe(r), pytrace=False)
+
+
+def wait_for(pred, timeout=10, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
