@@ -64,6 +64,9 @@ public final class YamuxSession: Sendable {
         return nanoseconds > 0 ? .nanoseconds(nanoseconds) : nil
     }
 
+    /// Whether the peer sent GoAway (then ``openStream()`` throws).
+    public var peerSentGoAway: Bool { shared.withLock { $0.remoteGoAway } }
+
     /// The number of streams in the session table (open or half-closed, not yet terminal).
     public var streamCount: Int { shared.withLock { $0.streams.count } }
 
