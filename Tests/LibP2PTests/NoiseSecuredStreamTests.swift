@@ -20,9 +20,10 @@ struct NoiseSecuredStreamTests {
 
     /// Two secured streams over a pipe whose reads come in `readChunkSizes` pieces.
     static func makeStreams(
-        readChunkSizes: [Int] = [Int.max]
+        readChunkSizes: [Int] = [Int.max],
+        suspendsInWrite: Bool = false
     ) throws -> (NoiseSecuredStream, NoiseSecuredStream, NoiseTestPipe, NoiseTestPipe) {
-        let (a, b) = NoiseTestPipe.makePair(readChunkSizes: readChunkSizes)
+        let (a, b) = NoiseTestPipe.makePair(readChunkSizes: readChunkSizes, suspendsInWrite: suspendsInWrite)
         let ciphers = try makeCipherPairs()
         let left = NoiseSecuredStream(underlying: a, send: ciphers.initiator.send, receive: ciphers.initiator.receive, bufferedInput: ByteBuffer())
         let right = NoiseSecuredStream(underlying: b, send: ciphers.responder.send, receive: ciphers.responder.receive, bufferedInput: ByteBuffer())
@@ -90,7 +91,7 @@ struct NoiseSecuredStreamTests {
     }
 
     @Test func concurrentWritersDoNotInterleave() async throws {
-        let (left, right, _, _) = try Self.makeStreams(readChunkSizes: [4093, 65536, 1])
+        let (left, right, _, _) = try Self.makeStreams(readChunkSizes: [4093, 65536, 1], suspendsInWrite: true)
         let writers = 8
         let writesPerWriter = 6
         // Each record: writer (1 byte), sequence (1 byte), length (u32), then the same byte repeated.

@@ -85,21 +85,35 @@ final class NoiseTestPipe: ByteStream {
 
     let incoming: Direction
     let outgoing: Direction
+    let suspendsInWrite: Bool
 
-    private init(incoming: Direction, outgoing: Direction) {
+    private init(incoming: Direction, outgoing: Direction, suspendsInWrite: Bool) {
         self.incoming = incoming
         self.outgoing = outgoing
+        self.suspendsInWrite = suspendsInWrite
     }
 
-    /// Two connected ends; `readChunkSizes` shapes the reads of both.
-    static func makePair(readChunkSizes: [Int] = [Int.max]) -> (NoiseTestPipe, NoiseTestPipe) {
+    /// Two connected ends; `readChunkSizes` shapes the reads of both. With `suspendsInWrite`,
+    /// every write yields a random number of times first, like a socket with a full buffer, so
+    /// that concurrent writers really race.
+    static func makePair(readChunkSizes: [Int] = [Int.max], suspendsInWrite: Bool = false) -> (NoiseTestPipe, NoiseTestPipe) {
         let aToB = Direction(readChunkSizes: readChunkSizes)
         let bToA = Direction(readChunkSizes: readChunkSizes)
-        return (NoiseTestPipe(incoming: bToA, outgoing: aToB), NoiseTestPipe(incoming: aToB, outgoing: bToA))
+        return (
+            NoiseTestPipe(incoming: bToA, outgoing: aToB, suspendsInWrite: suspendsInWrite),
+            NoiseTestPipe(incoming: aToB, outgoing: bToA, suspendsInWrite: suspendsInWrite)
+        )
     }
 
     func read() async throws -> ByteBuffer? { try await incoming.pull() }
-    func write(_ buffer: ByteBuffer) async throws { try outgoing.push(buffer) }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        if suspendsInWrite {
+            for _ in 0..<Int.random(in: 0...3) { await Task.yield() }
+        }
+        try outgoing.push(buffer)
+    }
+
     func closeWrite() async throws { outgoing.finish() }
     func close() async {
         incoming.abort()
