@@ -112,8 +112,11 @@ import Testing
     @Test func sixtyFourMebibytesOnOneStreamGrowTheWindow() async throws {
         let block = 1 << 20
         let blocks = 64
+        let base = ByteBuffer(bytes: (0..<block).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 9) })
         @Sendable func expectedBlock(_ index: Int) -> ByteBuffer {
-            var buffer = ByteBuffer(bytes: (0..<block).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 9) })
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(block)
+            buffer.writeImmutableBuffer(base)
             buffer.setInteger(UInt64(index), at: 0)
             return buffer
         }
@@ -222,13 +225,18 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct YamuxSessionProtocolTests {
     /// A server session and the raw connection end a test drives by hand (as the initiator).
-    func withRawPeer(
-        _ body: @Sendable (_ raw: InMemoryByteStream, _ server: YamuxSession, _ run: Task<Void, any Error>) async throws -> Void
-    ) async throws {
-        let (raw, b) = InMemoryByteStream.makePair()
+    static var rawPeerConfiguration: YamuxConfiguration {
         var configuration = YamuxConfiguration()
         configuration.keepAliveInterval = nil
         configuration.measuresRTTAtStart = false
+        return configuration
+    }
+
+    func withRawPeer(
+        configuration: YamuxConfiguration = rawPeerConfiguration,
+        _ body: @Sendable (_ raw: InMemoryByteStream, _ server: YamuxSession, _ run: Task<Void, any Error>) async throws -> Void
+    ) async throws {
+        let (raw, b) = InMemoryByteStream.makePair()
         let server = YamuxSession(connection: b, isInitiator: false, configuration: configuration)
         let run = Task { try await server.run() }
         do {
@@ -247,6 +255,38 @@ import Testing
             var reader = FrameReader(raw)
             let pong = try #require(try await reader.next())
             #expect(pong.header == YamuxFrameHeader(type: .ping, flags: .ack, streamID: 0, length: 0xCAFE))
+        }
+    }
+
+    @Test func keepaliveClosesASessionWhosePeerStopsAnsweringPings() async throws {
+        var configuration = Self.rawPeerConfiguration
+        configuration.keepAliveInterval = .milliseconds(20)
+        configuration.keepAliveTimeout = .milliseconds(100)
+        try await withRawPeer(configuration: configuration) { raw, server, run in
+            var reader = FrameReader(raw)
+            let ping = try #require(try await reader.next())
+            #expect(ping.header.type == .ping && ping.header.flags == .syn)
+            // We never answer: the session gives up and closes the connection.
+            while try await reader.next() != nil {}
+            try await run.value
+            await #expect(throws: LibP2PError.self) { try await server.openStream() }
+        }
+    }
+
+    @Test func dataFrameWithSYNOpensAStream() async throws {
+        try await withRawPeer { raw, server, _ in
+            var frame = YamuxFrameHeader(type: .data, flags: [.syn, .fin], streamID: 1, length: 2).encoded()
+            frame.writeString("hi")
+            try await raw.write(frame)
+            let stream = try await server.acceptStream()
+            #expect(try await readAll(stream) == "hi")
+            try await stream.write(ByteBuffer(string: "yo"))
+            var reader = FrameReader(raw)
+            let ack = try #require(try await reader.next())
+            #expect(ack.header == YamuxFrameHeader(type: .windowUpdate, flags: .ack, streamID: 1, length: 0))
+            let data = try #require(try await reader.next())
+            #expect(data.header == YamuxFrameHeader(type: .data, streamID: 1, length: 2))
+            #expect(String(buffer: data.payload) == "yo")
         }
     }
 
