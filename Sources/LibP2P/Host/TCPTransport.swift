@@ -32,8 +32,15 @@ public struct TCPTransport: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
         do {
-            let channel = try await bootstrap.connect(host: host, port: port).get()
-            return try await Self.attach(to: channel)
+            // The handler must be in place before the channel becomes active: a listener sends
+            // its multistream header at once, and bytes read before then would be dropped.
+            return try await bootstrap.connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = TCPByteStream(channel: channel)
+                    try channel.pipeline.syncOperations.addHandler(TCPByteStreamHandler(stream: connection))
+                    return connection
+                }
+            }
         } catch let error as LibP2PError {
             throw error
         } catch {
@@ -67,13 +74,5 @@ public struct TCPTransport: Sendable {
             throw LibP2PError(.unsupportedAddress, "listener has no local address")
         }
         return Listener(channel: channel, localAddress: local, connections: stream)
-    }
-
-    private static func attach(to channel: any Channel) async throws -> TCPByteStream {
-        try await channel.eventLoop.submit {
-            let connection = TCPByteStream(channel: channel)
-            try channel.pipeline.syncOperations.addHandler(TCPByteStreamHandler(stream: connection))
-            return connection
-        }.get()
     }
 }
