@@ -111,5 +111,6 @@ public struct NoiseCipherSuite: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// `Cipher_Hash`, e.g. `ChaChaPoly_SHA256`.
     public var description: String { "\(cipher.name)_\(hash.name)" }
 }

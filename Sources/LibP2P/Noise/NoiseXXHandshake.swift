@@ -35,7 +35,7 @@ public struct NoiseXXHandshake: Sendable {
     }
 
     /// Where the handshake is.
-    private enum State: Sendable {
+    private enum State: Sendable, CustomStringConvertible {
         /// It is our turn to write `Message`.
         case writing(Message)
         /// We wait for the peer's `Message`.
@@ -46,6 +46,16 @@ public struct NoiseXXHandshake: Sendable {
         case split
         /// A message failed; the handshake cannot continue.
         case failed
+
+        var description: String {
+            switch self {
+            case .writing(let message): "waiting to write message \(message.rawValue)"
+            case .reading(let message): "waiting to read message \(message.rawValue)"
+            case .complete: "complete"
+            case .split: "complete and split"
+            case .failed: "failed"
+            }
+        }
     }
 
     /// Whether this side is the initiator or the responder.
