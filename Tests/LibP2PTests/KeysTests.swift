@@ -231,6 +231,32 @@ import Testing
         Self.expectError(.unsupportedKey) { _ = try PublicKey(keyType: .rsa, data: bytes(hex: Self.rsa1024SPKI)) }
     }
 
+    /// go-libp2p accepts RSA moduli up to 8192 bits (`maxRsaKeyBits`); larger ones are refused.
+    @Test func rsaAbove8192BitsIsRefused() throws {
+        let key8192 = try PublicKey(keyType: .rsa, data: Self.syntheticRSASPKI(bits: 8192))
+        #expect(key8192.rsaKeySizeInBits == 8192)
+        #expect(try PublicKey(protobufBytes: key8192.protobufBytes) == key8192)
+        // BoringSSL itself refuses moduli over 8192 bits while parsing, so this surfaces as
+        // `.malformedInput` rather than `.unsupportedKey`; either way it is refused.
+        #expect(throws: LibP2PError.self) { _ = try PublicKey(keyType: .rsa, data: Self.syntheticRSASPKI(bits: 8200)) }
+    }
+
+    /// A DER SubjectPublicKeyInfo for an RSA key with an arbitrary odd modulus of `bits` bits
+    /// and e = 65537 (public keys are not checked for primality, so no key generation needed).
+    static func syntheticRSASPKI(bits: Int) -> [UInt8] {
+        func length(_ n: Int) -> [UInt8] {
+            n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xff)]
+        }
+        func tlv(_ tag: UInt8, _ body: [UInt8]) -> [UInt8] { [tag] + length(body.count) + body }
+        var modulus = [UInt8](repeating: 0xc3, count: (bits + 7) / 8)
+        if bits % 8 != 0 { modulus[0] = UInt8(1 << (bits % 8 - 1)) }
+        modulus[0] |= bits % 8 == 0 ? 0x80 : 0
+        modulus[modulus.count - 1] |= 1
+        let rsaKey = tlv(0x30, tlv(0x02, [0] + modulus) + tlv(0x02, [0x01, 0x00, 0x01]))
+        let algorithm = tlv(0x30, tlv(0x06, [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]) + [0x05, 0x00])
+        return tlv(0x30, algorithm + tlv(0x03, [0] + rsaKey))
+    }
+
     // MARK: - Ed25519 identities
 
     @Test func generatedIdentitySignsAndRoundTrips() throws {

@@ -68,6 +68,7 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
             let key: _RSA.Signing.PublicKey
             do {
                 // The "unsafe" initializer admits 1024-bit keys so that we can report the size.
+                // BoringSSL refuses moduli over 8192 bits here already (malformedInput).
                 key = try _RSA.Signing.PublicKey(unsafeDERRepresentation: data)
             } catch {
                 throw LibP2PError(.malformedInput, "RSA public key is not a DER SubjectPublicKeyInfo", underlying: error)
@@ -146,10 +147,12 @@ public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
         "\(keyType) public key (\(data.count) bytes)"
     }
 
+    /// Keys are equal when their type and `Data` bytes are.
     public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
         lhs.keyType == rhs.keyType && lhs.data == rhs.data
     }
 
+    /// Hashes the key type and `Data` bytes.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(keyType)
         hasher.combine(data)
