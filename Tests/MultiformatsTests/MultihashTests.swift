@@ -24,8 +24,9 @@ import Testing
     }
 
     @Test func unknownCodesParseButNeverMatch() throws {
-        let multihash = try Multihash(bytes: [0xa0, 0xe4, 0x02, 0x02, 0xaa, 0xbb])   // 0x13220 + 2 bytes
-        #expect(multihash.code == Multicodec(0x13220))
+        let multihash = try Multihash(bytes: Varint.encode(0x13_3220) + [0x02, 0xaa, 0xbb])
+        #expect(multihash.code == Multicodec(0x13_3220))
+        #expect(multihash.code.name == nil)
         #expect(multihash.digest == [0xaa, 0xbb])
         #expect(!multihash.matches([]))
     }
