@@ -3,6 +3,7 @@ import Foundation
 import LibP2P
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `p2pchat stream`: opens one stream for a protocol and pipes stdin/stdout through it,
 /// like netcat over libp2p.
@@ -38,16 +39,24 @@ struct StreamCommand: AsyncParsableCommand {
                 throw CLIError(error, context: "peer does not accept \(protocolID)")
             }
             let stream = negotiated.stream
+            let finishedWriting = OneWayFlag()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while let chunk = try await BlockingIO.read(fileDescriptor: 0, upTo: Self.chunkSize) {
                         try await stream.write(chunk)
                     }
                     try await stream.closeWrite()
+                    finishedWriting.set()
                 }
                 group.addTask {
-                    while let chunk = try await stream.read() {
-                        try await BlockingIO.write(chunk, fileDescriptor: 1)
+                    do {
+                        while let chunk = try await stream.read() {
+                            try await BlockingIO.write(chunk, fileDescriptor: 1)
+                        }
+                    } catch let error as LibP2PError where error.code == .streamReset && finishedWriting.isSet {
+                        // Some peers (Kubo's `p2p` tunnels) answer our half-close with a reset
+                        // instead of a FIN: everything was sent, so this ends the stream.
+                        logger.notice("peer reset the stream after we finished sending")
                     }
                 }
                 try await group.waitForAll()
@@ -90,4 +99,11 @@ enum BlockingIO {
             }
         }
     }
+}
+
+/// A thread-safe one-way flag.
+final class OneWayFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
 }
