@@ -15,9 +15,10 @@ import Testing
     /// Runs a client and a server session for the duration of `body`, then closes both.
     func withSessions(
         configuration: YamuxConfiguration = testConfiguration,
+        pipe: (InMemoryByteStream, InMemoryByteStream) = InMemoryByteStream.makePair(),
         _ body: @Sendable (_ client: YamuxSession, _ server: YamuxSession) async throws -> Void
     ) async throws {
-        let (a, b) = InMemoryByteStream.makePair()
+        let (a, b) = pipe
         let client = YamuxSession(connection: a, isInitiator: true, configuration: configuration)
         let server = YamuxSession(connection: b, isInitiator: false, configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -57,6 +58,23 @@ import Testing
 
             let second = try await server.openStream()
             #expect(second.id == 2)
+        }
+    }
+
+    @Test func framesSplitIntoTinyChunksOverATinyPipe() async throws {
+        let payload = ByteBuffer(bytes: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+        try await withSessions(pipe: InMemoryByteStream.makePair(capacity: 1000, maxReadChunk: 17)) { client, server in
+            async let echo: Void = {
+                let inbound = try await server.acceptStream()
+                while let chunk = try await inbound.read() { try await inbound.write(chunk) }
+                try await inbound.closeWrite()
+            }()
+            let stream = try await client.openStream()
+            async let echoed = readAllBytes(stream)
+            try await stream.write(payload)
+            try await stream.closeWrite()
+            #expect(try await echoed == payload)
+            try await echo
         }
     }
 
