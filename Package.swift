@@ -49,6 +49,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Release-mode benchmarks (scripts/bench): throughput, handshakes, raw crypto baselines.
+        .executableTarget(
+            name: "p2pchat-bench",
+            dependencies: [
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "MultiformatsTests",
             dependencies: ["Multiformats"],

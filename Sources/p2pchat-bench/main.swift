@@ -1,0 +1,200 @@
+import Crypto
+import Foundation
+import LibP2P
+import Logging
+import Multiformats
+import NIOCore
+
+// Benchmarks for the libp2p stack, printed next to their raw-crypto baselines from the same
+// process. Run through scripts/bench (release mode), which adds the Kubo→Kubo figure.
+//
+//   p2pchat-bench [--megabytes N] [--handshakes N] [--json]
+
+struct Options {
+    var megabytes = 256
+    var handshakes = 2000
+    var json = false
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--megabytes": megabytes = Int(iterator.next() ?? "") ?? megabytes
+            case "--handshakes": handshakes = Int(iterator.next() ?? "") ?? handshakes
+            case "--json": json = true
+            default:
+                FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    return seconds(clock.now - start)
+}
+
+/// Raw swift-crypto ChaChaPoly seal throughput on Noise-sized frames (the ceiling for Noise).
+func chachaSealThroughput(totalBytes: Int) throws -> Double {
+    let key = SymmetricKey(size: .bits256)
+    let frame = [UInt8](repeating: 0x5a, count: 65519)
+    let count = totalBytes / frame.count
+    var nonceBytes = [UInt8](repeating: 0, count: 12)
+    var sink = 0
+    let elapsed = try measure {
+        for index in 0..<count {
+            nonceBytes[4] = UInt8(truncatingIfNeeded: index)
+            nonceBytes[5] = UInt8(truncatingIfNeeded: index >> 8)
+            let box = try ChaChaPoly.seal(frame, using: key, nonce: ChaChaPoly.Nonce(data: nonceBytes))
+            sink &+= box.tag.count
+        }
+    }
+    precondition(sink > 0)
+    return Double(count * frame.count) / elapsed
+}
+
+/// Noise transport encryption through our cipher state and framing (no sockets).
+func noiseSealThroughput(totalBytes: Int) throws -> Double {
+    var cipher = NoiseCipherState(key: SymmetricKey(size: .bits256))
+    let plaintext = ByteBuffer(repeating: 0x5a, count: 65519 * 4)
+    let count = totalBytes / plaintext.readableBytes
+    var output = ByteBuffer()
+    let elapsed = try measure {
+        for _ in 0..<count {
+            output.clear()
+            try NoiseFrameCodec.sealFrames(plaintext, with: &cipher, into: &output)
+        }
+    }
+    return Double(count * plaintext.readableBytes) / elapsed
+}
+
+/// Complete libp2p Noise XX handshakes (both sides, payload signing and verification) per second.
+func handshakesPerSecond(_ count: Int) throws -> Double {
+    let alice = IdentityKeyPair.generate()
+    let bob = IdentityKeyPair.generate()
+    let prefix = NoiseHandshakePayload.signaturePrefix
+    let elapsed = try measure {
+        for _ in 0..<count {
+            let aliceStatic = Curve25519.KeyAgreement.PrivateKey()
+            let bobStatic = Curve25519.KeyAgreement.PrivateKey()
+            var initiator = NoiseXXHandshake(role: .initiator, staticKey: aliceStatic)
+            var responder = NoiseXXHandshake(role: .responder, staticKey: bobStatic)
+            let m1 = try initiator.writeMessage(payload: [])
+            _ = try responder.readMessage(m1)
+            let bobPayload = NoiseHandshakePayload(
+                identityKey: bob.publicKey.protobufBytes,
+                identitySignature: try bob.sign(prefix + Array(bobStatic.publicKey.rawRepresentation)),
+                streamMuxers: ["/yamux/1.0.0"])
+            let m2 = try responder.writeMessage(payload: bobPayload.encoded())
+            let p2 = try NoiseHandshakePayload(parsing: try initiator.readMessage(m2))
+            let bobKey = try PublicKey(protobufBytes: p2.identityKey)
+            guard bobKey.verify(signature: p2.identitySignature, for: prefix + Array(initiator.remoteStaticKey!.rawRepresentation)) else { fatalError("bad signature") }
+            let alicePayload = NoiseHandshakePayload(
+                identityKey: alice.publicKey.protobufBytes,
+                identitySignature: try alice.sign(prefix + Array(aliceStatic.publicKey.rawRepresentation)),
+                streamMuxers: ["/yamux/1.0.0"])
+            let m3 = try initiator.writeMessage(payload: alicePayload.encoded())
+            let p3 = try NoiseHandshakePayload(parsing: try responder.readMessage(m3))
+            let aliceKey = try PublicKey(protobufBytes: p3.identityKey)
+            guard aliceKey.verify(signature: p3.identitySignature, for: prefix + Array(responder.remoteStaticKey!.rawRepresentation)) else { fatalError("bad signature") }
+            _ = try initiator.split()
+            _ = try responder.split()
+            _ = PeerID(publicKey: aliceKey)
+            _ = PeerID(publicKey: bobKey)
+        }
+    }
+    return Double(count) / elapsed
+}
+
+/// The raw public-key operations one handshake (both sides) needs, per second: 4 X25519 key
+/// generations (two static, two ephemeral), 6 X25519 agreements (ee, es, se on each side),
+/// 2 Ed25519 signatures and 2 verifications.
+func rawHandshakeCryptoPerSecond(_ count: Int) throws -> Double {
+    let signer = Curve25519.Signing.PrivateKey()
+    let message = [UInt8](repeating: 7, count: 56)
+    let peer = Curve25519.KeyAgreement.PrivateKey().publicKey
+    let elapsed = try measure {
+        for _ in 0..<count {
+            var keys: [Curve25519.KeyAgreement.PrivateKey] = []
+            for _ in 0..<4 { keys.append(Curve25519.KeyAgreement.PrivateKey()) }
+            for index in 0..<6 { _ = try keys[index % 4].sharedSecretFromKeyAgreement(with: peer) }
+            for _ in 0..<2 {
+                let signature = try signer.signature(for: message)
+                guard signer.publicKey.isValidSignature(signature, for: message) else { fatalError() }
+            }
+        }
+    }
+    return Double(count) / elapsed
+}
+
+/// Single-stream throughput between two hosts in this process over loopback TCP+Noise+Yamux.
+func streamThroughput(totalBytes: Int) async throws -> Double {
+    var quiet = Logger(label: "bench")
+    quiet.logLevel = .critical
+    let receiver = LibP2P.Host(configuration: HostConfiguration(identity: .generate()), logger: quiet)
+    let sender = LibP2P.Host(configuration: HostConfiguration(identity: .generate()), logger: quiet)
+    receiver.setHandler(for: "/bench/sink/1.0.0") { incoming in
+        var received: UInt64 = 0
+        while let chunk = try await incoming.stream.read() { received += UInt64(chunk.readableBytes) }
+        var reply = ByteBuffer()
+        reply.writeInteger(received)
+        try await incoming.stream.write(reply)
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await receiver.run() }
+        group.addTask { await sender.run() }
+        defer { group.cancelAll() }
+        let address = try await receiver.listen(on: Multiaddr("/ip4/127.0.0.1/tcp/0"))[0]
+        let connection = try await sender.dial(address)
+        let negotiated = try await connection.newStream(protocols: ["/bench/sink/1.0.0"])
+        let chunk = ByteBuffer(repeating: 0xa5, count: 1 << 20)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<(totalBytes / chunk.readableBytes) {
+            try await negotiated.stream.write(chunk)
+        }
+        try await negotiated.stream.closeWrite()
+        let reply = try await negotiated.stream.readExactly(8)
+        let elapsed = seconds(clock.now - start)
+        let received = reply.getInteger(at: reply.readerIndex, as: UInt64.self) ?? 0
+        precondition(received == UInt64(totalBytes), "receiver got \(received) of \(totalBytes) bytes")
+        await sender.shutdown()
+        await receiver.shutdown()
+        return Double(totalBytes) / elapsed
+    }
+}
+
+let options = Options(arguments: CommandLine.arguments)
+let totalBytes = options.megabytes << 20
+let megabyte = 1_000_000.0
+
+let chacha = try chachaSealThroughput(totalBytes: totalBytes)
+let noise = try noiseSealThroughput(totalBytes: totalBytes)
+let handshakes = try handshakesPerSecond(options.handshakes)
+let rawCrypto = try rawHandshakeCryptoPerSecond(options.handshakes)
+let stream = try await streamThroughput(totalBytes: totalBytes)
+
+if options.json {
+    let figures: [String: Double] = [
+        "chachapoly_seal_MBps": chacha / megabyte,
+        "noise_seal_MBps": noise / megabyte,
+        "swift_swift_stream_MBps": stream / megabyte,
+        "noise_handshakes_per_s": handshakes,
+        "raw_handshake_crypto_per_s": rawCrypto,
+    ]
+    let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} else {
+    print(String(format: "raw ChaChaPoly seal (swift-crypto, 65519 B frames): %8.1f MB/s", chacha / megabyte))
+    print(String(format: "Noise transport seal (our framing):                 %8.1f MB/s", noise / megabyte))
+    print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB:      %8.1f MB/s", options.megabytes, stream / megabyte))
+    print(String(format: "Noise XX handshakes (both sides, libp2p payload):   %8.1f /s", handshakes))
+    print(String(format: "raw crypto of one handshake (4 keygen, 6 DH, 2+2 Ed25519): %8.1f /s", rawCrypto))
+}
