@@ -239,6 +239,23 @@ import Testing
     }
 }
 
+extension YamuxSessionTests {
+    @Test func cancellingRunClosesTheSession() async throws {
+        let (a, b) = InMemoryByteStream.makePair()
+        let client = YamuxSession(connection: a, isInitiator: true, configuration: Self.testConfiguration)
+        let server = YamuxSession(connection: b, isInitiator: false, configuration: Self.testConfiguration)
+        let clientRun = Task { try await client.run() }
+        let serverRun = Task { try await server.run() }
+        let stream = try await client.openStream()
+        let inbound = try await server.acceptStream()
+        clientRun.cancel()
+        try await clientRun.value
+        await #expect(throws: LibP2PError.self) { try await stream.read() }
+        await #expect(throws: LibP2PError.self) { try await inbound.read() }
+        try await serverRun.value
+    }
+}
+
 // MARK: Raw-peer tests: one session against hand-written frames.
 
 @Suite(.timeLimit(.minutes(1))) struct YamuxSessionProtocolTests {

@@ -74,7 +74,7 @@ public final class YamuxSession: Sendable {
 
     /// Reads and dispatches frames until the connection ends; then every stream fails.
     ///
-    /// Returns normally on EOF or after ``close()``; throws when the peer violated the protocol
+    /// Returns normally on EOF, after ``close()`` or when the calling task is cancelled; throws when the peer violated the protocol
     /// (after sending GoAway "protocol error", spec.md "GoAway"), sent an error GoAway, or the
     /// connection failed. Also writes queued control frames (ping replies, refusals) and runs
     /// the keepalive pings and the initial RTT measurement.
@@ -82,6 +82,14 @@ public final class YamuxSession: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [controlFrames, connection] in
                 for await frame in controlFrames { try await connection.write(frame) }
+            }
+            // Cancelling the task that runs the session closes it (the read loop itself waits in
+            // `connection.read()`, which need not observe cancellation).
+            group.addTask {
+                let (cancelled, keepOpen) = AsyncStream.makeStream(of: Never.self)
+                for await _ in cancelled {}
+                withExtendedLifetime(keepOpen) {}
+                await self.close()
             }
             if configuration.measuresRTTAtStart {
                 group.addTask { _ = try? await self.ping() }
@@ -377,8 +385,10 @@ public final class YamuxSession: Sendable {
         return false
     }
 
+    /// Queues a control frame in reply to the peer; a full queue means the peer sends without
+    /// reading our replies, which ends the session. A finished queue (session ending) drops it.
     private func enqueueControlOrFail(_ header: YamuxFrameHeader) throws {
-        guard enqueueControl(header) || shared.withLock({ $0.ended != nil }) else {
+        if case .dropped = controlSink.yield(header.encoded()) {
             throw LibP2PError(.limitExceeded, "yamux: peer sends control frames without reading the replies")
         }
     }
