@@ -24,6 +24,7 @@ public struct YamuxFrameHeader: Hashable, Sendable {
 
     /// The frame flags (spec.md "Flags"). Unknown bits are preserved and ignored.
     public struct Flags: OptionSet, Hashable, Sendable {
+        /// The 16-bit wire value.
         public let rawValue: UInt16
         /// Creates flags from their wire value.
         public init(rawValue: UInt16) { self.rawValue = rawValue }
