@@ -73,6 +73,24 @@ import Testing
         await alice.stop()
     }
 
+    @Test func newProtocolsReachConnectedPeersByIdentifyPush() async throws {
+        let alice = try await RunningHost()
+        let bob = try await RunningHost()
+        let bobEvents = bob.host.events()
+        _ = try await bob.host.dial(alice.address)
+        for await event in bobEvents {
+            if case .identified(let peer) = event, peer == alice.host.peerID { break }
+        }
+        #expect(bob.host.peerStore.record(for: alice.host.peerID)?.protocols.contains("/late/1.0.0") == false)
+        alice.host.setHandler(for: "/late/1.0.0") { _ in }
+        for await event in bobEvents {
+            if case .identified(let peer) = event, peer == alice.host.peerID { break }
+        }
+        #expect(bob.host.peerStore.record(for: alice.host.peerID)?.protocols.contains("/late/1.0.0") == true)
+        await bob.stop()
+        await alice.stop()
+    }
+
     @Test func carries16MiBEachWayByteExact() async throws {
         let alice = try await RunningHost(echo: ["/test/echo/1.0.0"])
         let bob = try await RunningHost()

@@ -107,14 +107,37 @@ public final class Host: Sendable {
 
     // MARK: Protocol handlers
 
-    /// Registers `handler` for `protocolID`, replacing any earlier one. Identify lists it.
+    /// Registers `handler` for `protocolID`, replacing any earlier one. Identify lists it, and
+    /// connected peers hear of it through Identify Push.
     public func setHandler(for protocolID: String, _ handler: @escaping StreamHandler) {
-        state.withLock { $0.handlers[protocolID] = handler }
+        let isNew = state.withLock { $0.handlers.updateValue(handler, forKey: protocolID) == nil }
+        if isNew { pushIdentifyToConnectedPeers() }
     }
 
-    /// Removes the handler for `protocolID`.
+    /// Removes the handler for `protocolID`; connected peers hear of it through Identify Push.
     public func removeHandler(for protocolID: String) {
-        state.withLock { _ = $0.handlers.removeValue(forKey: protocolID) }
+        let removed = state.withLock { $0.handlers.removeValue(forKey: protocolID) != nil }
+        if removed { pushIdentifyToConnectedPeers() }
+    }
+
+    /// Sends our current Identify message to every connected peer (`/ipfs/id/push/1.0.0`),
+    /// in the background; peers that do not support push are skipped.
+    public func pushIdentifyToConnectedPeers() {
+        let connections = self.connections
+        guard !connections.isEmpty else { return }
+        try? submit { [self] in
+            await withDiscardingTaskGroup { group in
+                for connection in connections {
+                    group.addTask {
+                        do {
+                            try await IdentifyService.push(to: connection, host: self)
+                        } catch {
+                            self.logger.debug("identify push failed", metadata: ["peer": "\(connection.remotePeer)", "reason": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The protocols we serve, sorted.

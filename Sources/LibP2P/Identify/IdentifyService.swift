@@ -44,6 +44,19 @@ public enum IdentifyService {
     static func receivePush(on incoming: Host.IncomingStream, host: Host) async throws {
         let message = try await readMessage(from: incoming.stream)
         _ = try record(message, from: incoming.connection, in: host)
+        host.emit(.identified(incoming.connection.remotePeer))
+    }
+
+    /// Pushes our current Identify message to the peer on `connection`.
+    static func push(to connection: Connection, host: Host) async throws {
+        let negotiated = try await connection.newStream(protocols: [pushProtocolID])
+        do {
+            try await negotiated.stream.writeLengthPrefixed(makeMessage(host: host, for: connection).encoded())
+            try await negotiated.stream.closeWrite()
+        } catch {
+            await negotiated.stream.close()
+            throw error
+        }
     }
 
     /// Asks the peer on `connection` to identify itself and records the answer.
