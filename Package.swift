@@ -8,6 +8,10 @@ let package = Package(
         .executable(name: "p2pchat", targets: ["p2pchat"]),
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "LibP2P", targets: ["LibP2P"]),
+        .library(name: "IPLD", targets: ["IPLD"]),
+        .library(name: "ChatCrypto", targets: ["ChatCrypto"]),
+        .library(name: "ChatStore", targets: ["ChatStore"]),
+        .library(name: "Mailbox", targets: ["Mailbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -15,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Codecs only: no networking, no crypto beyond hashing.
@@ -34,6 +39,47 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // DAG-CBOR, DAG-PB, UnixFS import/export, CAR v1. No networking.
+        .target(
+            name: "IPLD",
+            dependencies: [
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // End-to-end crypto: prekey bundles, X3DH, Double Ratchet with header encryption,
+        // envelopes, padding. No I/O.
+        .target(
+            name: "ChatCrypto",
+            dependencies: [
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // GRDB/SQLite: identity, contacts, sessions, conversations, messages (FTS5), outbox, receipts.
+        .target(
+            name: "ChatStore",
+            dependencies: [
+                "ChatCrypto",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Store-and-forward mailboxes for opaque envelopes: protocol, server, client. Knows nothing of chat.
+        .target(
+            name: "Mailbox",
+            dependencies: [
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -58,6 +104,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "IPLDTests", dependencies: ["IPLD", "Multiformats"]),
+        .testTarget(
+            name: "ChatCryptoTests",
+            dependencies: ["ChatCrypto", "LibP2P", "Multiformats", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatCrypto", "LibP2P", "Multiformats"]),
+        .testTarget(
+            name: "MailboxTests",
+            dependencies: [
+                "Mailbox", "LibP2P", "Multiformats",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
