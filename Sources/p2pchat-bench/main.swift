@@ -14,6 +14,7 @@ struct Options {
     var megabytes = 256
     var handshakes = 2000
     var json = false
+    var streamOnly = false
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -22,6 +23,7 @@ struct Options {
             case "--megabytes": megabytes = Int(iterator.next() ?? "") ?? megabytes
             case "--handshakes": handshakes = Int(iterator.next() ?? "") ?? handshakes
             case "--json": json = true
+            case "--stream-only": streamOnly = true
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -177,6 +179,12 @@ func streamThroughput(totalBytes: Int) async throws -> Double {
 let options = Options(arguments: CommandLine.arguments)
 let totalBytes = options.megabytes << 20
 let megabyte = 1_000_000.0
+if options.streamOnly {
+    // For profiling the stack alone.
+    let stream = try await streamThroughput(totalBytes: totalBytes)
+    print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB: %8.1f MB/s", options.megabytes, stream / megabyte))
+    exit(0)
+}
 
 // Best of three after a warm-up, so the ceiling is not understated by a cold CPU.
 _ = try chachaSealThroughput(totalBytes: 16 << 20)

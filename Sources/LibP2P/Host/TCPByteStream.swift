@@ -20,6 +20,7 @@ public final class TCPByteStream: ByteStream {
         var failure: (any Error)?
         var waiter: CheckedContinuation<Void, Never>?
         var readPaused = false
+        var writeFailure: (any Error)?
     }
 
     private let state = Mutex(State())
@@ -88,12 +89,8 @@ public final class TCPByteStream: ByteStream {
             enum Step { case data(ByteBuffer, resume: Bool), eof, failed(any Error), wait }
             let step: Step = state.withLock { state in
                 if !state.buffers.isEmpty {
-                    var first = state.buffers.removeFirst()
-                    // Coalesce small buffers so upper layers see larger chunks.
-                    while let next = state.buffers.first, first.readableBytes + next.readableBytes <= 256 * 1024 {
-                        var next = state.buffers.removeFirst()
-                        first.writeBuffer(&next)
-                    }
+                    // Hand buffers on as NIO read them (up to 256 KiB each): no copy here.
+                    let first = state.buffers.removeFirst()
                     state.bufferedBytes -= first.readableBytes
                     var resume = false
                     if state.readPaused, state.bufferedBytes < Self.highWaterMark / 2 {
@@ -128,8 +125,23 @@ public final class TCPByteStream: ByteStream {
     }
 
     public func write(_ buffer: ByteBuffer) async throws {
+        if let failure = state.withLock({ $0.writeFailure }) {
+            throw LibP2PError(.closed, "write failed", underlying: failure)
+        }
+        // While the channel is writable, queue the bytes without waiting for the socket: the
+        // next write can be prepared meanwhile. Past the high-water mark, wait for this write to
+        // reach the socket, which holds the writer back (back-pressure).
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(buffer, promise: promise)
+        let future = promise.futureResult
+        future.whenFailure { [weak self] error in
+            self?.state.withLock { state in
+                if state.writeFailure == nil { state.writeFailure = error }
+            }
+        }
+        guard !channel.isWritable else { return }
         do {
-            try await channel.writeAndFlush(buffer)
+            try await future.get()
         } catch {
             throw LibP2PError(.closed, "write failed", underlying: error)
         }

@@ -16,6 +16,10 @@ public struct TCPTransport: Sendable {
 
     /// How long a dial may take before it fails.
     public static let connectTimeout = TimeAmount.seconds(10)
+    /// Socket reads grow up to 256 KiB so a fast stream needs few wake-ups.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 * 1024, maximum: 256 * 1024)
+    /// Bytes queued in NIO before writers wait (see `TCPByteStream.write`).
+    static let writeWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 512 * 1024, high: 1024 * 1024)
     /// The listen backlog.
     public static let listenBacklog: Int32 = 256
 
@@ -31,6 +35,8 @@ public struct TCPTransport: Sendable {
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.recvAllocator, value: Self.receiveAllocator)
+            .channelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
         do {
             // The handler must be in place before the channel becomes active: a listener sends
             // its multistream header at once, and bytes read before then would be dropped.
@@ -56,6 +62,8 @@ public struct TCPTransport: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.recvAllocator, value: Self.receiveAllocator)
+            .childChannelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = TCPByteStream(channel: channel)

@@ -40,6 +40,21 @@ public enum NoiseFrameCodec {
         return buffer.readSlice(length: Int(length))
     }
 
+    /// Moves bytes from the front of `source` to the end of `partial` until `partial` holds one
+    /// complete frame or `source` is empty; moves no more than that frame needs.
+    public static func completeFrame(_ partial: inout ByteBuffer, from source: inout ByteBuffer) {
+        if partial.readableBytes < lengthFieldLength {
+            let count = min(lengthFieldLength - partial.readableBytes, source.readableBytes)
+            var head = source.readSlice(length: count)!
+            partial.writeBuffer(&head)
+        }
+        guard let length = partial.getInteger(at: partial.readerIndex, as: UInt16.self) else { return }
+        let missing = lengthFieldLength + Int(length) - partial.readableBytes
+        guard missing > 0 else { return }
+        var body = source.readSlice(length: min(missing, source.readableBytes))!
+        partial.writeBuffer(&body)
+    }
+
     /// Whether `buffer` starts with a complete frame.
     public static func hasCompleteFrame(_ buffer: ByteBuffer) -> Bool {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return false }

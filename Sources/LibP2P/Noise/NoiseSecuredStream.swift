@@ -18,6 +18,8 @@ public final class NoiseSecuredStream: ByteStream {
         var failure: LibP2PError?
         /// Set once `nil` was returned at a clean EOF.
         var isAtEOF = false
+        /// Bytes read after the frame that `inbound` was completed with; opened right after it.
+        var spill: ByteBuffer?
     }
 
     private struct WriteState: Sendable {
@@ -70,9 +72,19 @@ public final class NoiseSecuredStream: ByteStream {
                 if let failure = state.failure { throw failure }
                 if state.isAtEOF { return .endOfStream }
                 guard NoiseFrameCodec.hasCompleteFrame(state.inbound) else { return .needMoreBytes }
-                var output = ByteBufferAllocator().buffer(capacity: state.inbound.readableBytes)
+                var output = ByteBufferAllocator().buffer(
+                    capacity: state.inbound.readableBytes + (state.spill?.readableBytes ?? 0))
                 do {
                     try NoiseFrameCodec.openFrames(from: &state.inbound, with: &state.cipher, into: &output)
+                    if let spill = state.spill {
+                        state.spill = nil
+                        if state.inbound.readableBytes == 0 {
+                            state.inbound = spill
+                        } else {
+                            state.inbound.writeImmutableBuffer(spill)
+                        }
+                        try NoiseFrameCodec.openFrames(from: &state.inbound, with: &state.cipher, into: &output)
+                    }
                     return .plaintext(output)
                 } catch {
                     let failure = error as? LibP2PError
@@ -114,8 +126,11 @@ public final class NoiseSecuredStream: ByteStream {
                 if state.inbound.readableBytes == 0 {
                     state.inbound = chunk
                 } else {
-                    state.inbound.discardReadBytes()
-                    state.inbound.writeImmutableBuffer(chunk)
+                    // Complete the pending partial frame with just the bytes it lacks; the rest of
+                    // the chunk stays a slice (no copy) and is opened right after that frame.
+                    var rest = chunk
+                    NoiseFrameCodec.completeFrame(&state.inbound, from: &rest)
+                    if rest.readableBytes > 0 { state.spill = rest }
                 }
             }
         }
