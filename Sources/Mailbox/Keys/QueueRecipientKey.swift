@@ -1,0 +1,28 @@
+/// The recipient's key for one queue: it created the queue and signs list, fetch, acknowledge,
+/// subscribe, status, push registration and delete. It never leaves the recipient.
+/// Ed25519 (RFC 8032); a fresh key per queue, so keys do not link queues.
+public struct QueueRecipientKey: Sendable, CustomStringConvertible {
+    let signingKey: QueueSigningKey
+
+    /// A fresh random key.
+    public init() {
+        signingKey = QueueSigningKey()
+    }
+
+    /// Restores a key from its 32-byte seed (`rawRepresentation`).
+    public init(rawRepresentation: [UInt8]) throws {
+        signingKey = try QueueSigningKey(rawRepresentation: rawRepresentation, role: "recipient")
+    }
+
+    /// The 32-byte private seed, for storing the key. Treat it as secret.
+    public var rawRepresentation: [UInt8] { signingKey.rawRepresentation }
+
+    /// The 32-byte Ed25519 public key the mailbox registers.
+    public var publicKeyBytes: [UInt8] { signingKey.publicKeyBytes }
+
+    /// Signs `message`.
+    func sign(_ message: [UInt8]) throws -> [UInt8] { try signingKey.sign(message) }
+
+    /// Names the key by its public half; the private key is never printed.
+    public var description: String { "QueueRecipientKey(public: \(publicKeyBytes.prefix(6).map { String($0, radix: 16) }.joined())…)" }
+}
