@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ChatCrypto", targets: ["ChatCrypto"]),
         .library(name: "ChatStore", targets: ["ChatStore"]),
         .library(name: "Mailbox", targets: ["Mailbox"]),
+        .library(name: "ChatNode", targets: ["ChatNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Codecs only: no networking, no crypto beyond hashing.
@@ -83,9 +85,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The chat node as a Service: invites, delivery engine, outbox/retry, receipts, presence.
+        .target(
+            name: "ChatNode",
+            dependencies: [
+                "ChatCrypto",
+                "ChatStore",
+                "Mailbox",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "p2pchat",
             dependencies: [
+                "ChatNode",
+                "ChatStore",
+                "ChatCrypto",
+                "Mailbox",
                 "LibP2P",
                 "Multiformats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,12 +115,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Release-mode benchmarks (scripts/bench): throughput, handshakes, raw crypto baselines.
         .executableTarget(
             name: "p2pchat-bench",
             dependencies: [
+                "ChatCrypto",
+                "Mailbox",
                 "LibP2P",
                 "Multiformats",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -107,6 +132,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IPLDTests", dependencies: ["IPLD", "Multiformats"]),
+        .testTarget(
+            name: "ChatNodeTests",
+            dependencies: [
+                "ChatNode", "ChatStore", "ChatCrypto", "Mailbox", "LibP2P", "Multiformats",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ChatCryptoTests",
             dependencies: ["ChatCrypto", "LibP2P", "Multiformats", .product(name: "Crypto", package: "swift-crypto")]
