@@ -83,4 +83,42 @@ public struct TCPTransport: Sendable {
         }
         return Listener(channel: channel, localAddress: local, connections: stream)
     }
+
+    /// Listens on a Unix domain socket at `path` (replacing a stale socket file). Used for the
+    /// node's local control socket, not for libp2p.
+    public func listen(unixDomainSocketPath path: String) async throws -> Listener {
+        let (stream, continuation) = AsyncStream<TCPByteStream>.makeStream()
+        let bootstrap = ServerBootstrap(group: group)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = TCPByteStream(channel: channel)
+                    try channel.pipeline.syncOperations.addHandler(TCPByteStreamHandler(stream: connection))
+                    continuation.yield(connection)
+                }
+            }
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        channel.closeFuture.whenComplete { _ in continuation.finish() }
+        guard let local = channel.localAddress else {
+            throw LibP2PError(.unsupportedAddress, "listener has no local address")
+        }
+        return Listener(channel: channel, localAddress: local, connections: stream)
+    }
+
+    /// Connects to a Unix domain socket at `path`.
+    public func dial(unixDomainSocketPath path: String) async throws -> TCPByteStream {
+        do {
+            return try await ClientBootstrap(group: group)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .connect(unixDomainSocketPath: path) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let connection = TCPByteStream(channel: channel)
+                        try channel.pipeline.syncOperations.addHandler(TCPByteStreamHandler(stream: connection))
+                        return connection
+                    }
+                }
+        } catch {
+            throw LibP2PError(.dialFailed, "cannot connect to \(path)", underlying: error)
+        }
+    }
 }
