@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "LibP2P", targets: ["LibP2P"]),
         .library(name: "IPLD", targets: ["IPLD"]),
+        .library(name: "IPFS", targets: ["IPFS"]),
         .library(name: "ChatCrypto", targets: ["ChatCrypto"]),
         .library(name: "ChatStore", targets: ["ChatStore"]),
         .library(name: "Mailbox", targets: ["Mailbox"]),
@@ -50,6 +51,19 @@ let package = Package(
             dependencies: [
                 "Multiformats",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Blockstore and Bitswap 1.2.0 on top of LibP2P and IPLD.
+        .target(
+            name: "IPFS",
+            dependencies: [
+                "IPLD",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // End-to-end crypto: prekey bundles, X3DH, Double Ratchet with header encryption,
@@ -104,6 +118,8 @@ let package = Package(
         .executableTarget(
             name: "p2pchat",
             dependencies: [
+                "IPFS",
+                "IPLD",
                 "ChatNode",
                 "ChatStore",
                 "ChatCrypto",
@@ -122,6 +138,7 @@ let package = Package(
         .executableTarget(
             name: "p2pchat-bench",
             dependencies: [
+                "IPFS",
                 "ChatCrypto",
                 "Mailbox",
                 "LibP2P",
@@ -132,6 +149,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IPLDTests", dependencies: ["IPLD", "Multiformats"]),
+        .testTarget(
+            name: "IPFSTests",
+            dependencies: [
+                "IPFS", "IPLD", "LibP2P", "Multiformats",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ChatNodeTests",
             dependencies: [
