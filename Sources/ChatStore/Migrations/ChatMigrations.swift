@@ -1,0 +1,131 @@
+import GRDB
+
+/// The versioned schema migrations of `chat.sqlite`.
+///
+/// Migrations are plain SQL so that what a version created never changes with the library;
+/// a released migration is never edited, only followed by a new one.
+enum ChatMigrations {
+    /// The migrator with every migration, oldest first.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: identity, prekeys, contacts, sessions, messages, outbox, receipts, fts") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    /// Version 1 of the schema. Times are INTEGER milliseconds since 1970; crypto state is an
+    /// opaque BLOB whose format version is ChatCrypto's business.
+    static let v1 = """
+        CREATE TABLE local_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            display_name TEXT NOT NULL,
+            peer_id TEXT NOT NULL,
+            listen_port INTEGER CHECK (listen_port BETWEEN 0 AND 65535),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE prekeys (
+            kind TEXT NOT NULL CHECK (kind IN ('identity', 'signed', 'one-time')),
+            key_id INTEGER NOT NULL CHECK (key_id BETWEEN 0 AND 4294967295),
+            suite INTEGER NOT NULL CHECK (suite BETWEEN 0 AND 255),
+            key BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            consumed_at INTEGER,
+            PRIMARY KEY (kind, key_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            display_name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            peer_id TEXT NOT NULL UNIQUE,
+            addresses TEXT NOT NULL DEFAULT '[]',
+            prekey_bundle BLOB,
+            mailboxes TEXT NOT NULL DEFAULT '[]',
+            created_at INTEGER NOT NULL,
+            last_seen_at INTEGER
+        );
+
+        CREATE TABLE sessions (
+            contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+            state BLOB NOT NULL,
+            version INTEGER NOT NULL CHECK (version > 0),
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE conversations (
+            id BLOB PRIMARY KEY CHECK (length(id) = 16),
+            kind TEXT NOT NULL DEFAULT 'direct',
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+            next_out_seq INTEGER NOT NULL DEFAULT 1 CHECK (next_out_seq > 0),
+            last_read_seq INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX conversations_direct ON conversations(contact_id) WHERE kind = 'direct';
+
+        CREATE TABLE messages (
+            row_id INTEGER PRIMARY KEY,
+            id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+            conversation_id BLOB NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            sender_contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+            seq INTEGER NOT NULL CHECK (seq > 0),
+            body TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reply_to BLOB CHECK (reply_to IS NULL OR length(reply_to) = 16),
+            sent_at INTEGER NOT NULL,
+            received_at INTEGER,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'stored', 'delivered', 'read', 'failed')),
+            stored_copies INTEGER,
+            stored_total INTEGER,
+            failure_reason TEXT,
+            state_changed_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            expires_at INTEGER,
+            error TEXT,
+            UNIQUE (conversation_id, direction, seq)
+        );
+        CREATE INDEX messages_timeline ON messages(conversation_id, sent_at, seq);
+        CREATE INDEX messages_pending_expiry ON messages(expires_at)
+            WHERE direction = 'out' AND state IN ('queued', 'sent', 'stored');
+
+        CREATE TABLE outbox (
+            message_id BLOB PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            envelope BLOB,
+            next_attempt_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX outbox_due ON outbox(next_attempt_at);
+        CREATE INDEX outbox_contact ON outbox(contact_id);
+
+        CREATE TABLE receipts (
+            message_id BLOB NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('delivered', 'read')),
+            at INTEGER NOT NULL,
+            PRIMARY KEY (message_id, kind)
+        ) WITHOUT ROWID;
+
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            body,
+            content = 'messages',
+            content_rowid = 'row_id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts(rowid, body) VALUES (new.row_id, new.body);
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.row_id, old.body);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.row_id, old.body);
+            INSERT INTO messages_fts(rowid, body) VALUES (new.row_id, new.body);
+        END;
+        """
+}
