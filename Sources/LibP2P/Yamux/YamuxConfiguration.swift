@@ -12,6 +12,8 @@ public struct YamuxConfiguration: Sendable {
     public static let maxFramePayload = 65_507
     /// Inbound streams neither accepted nor refused yet (go-yamux `AcceptBacklog`); one more is reset.
     public static let defaultMaxPendingInboundStreams = 256
+    /// The most Data frames one stream write hands to the connection at once (16 × 64 KiB).
+    public static let maxFramesPerWrite = 16
     /// Open streams per session (go-libp2p's resource manager default order of magnitude).
     public static let defaultMaxConcurrentStreams = 1024
     /// Control frames (ping replies, refusals) queued while the connection is not writable; more

@@ -80,14 +80,24 @@ public final class YamuxStream: ByteStream {
         defer { releaseWriteTurn() }
         var remaining = buffer
         while remaining.readableBytes > 0 {
-            let limit = min(remaining.readableBytes, YamuxConfiguration.maxFramePayload)
+            // Take as much send window as is available (up to a batch), then write the frames
+            // for it in one connection write: one Noise seal call and one socket write per batch.
+            let limit = min(remaining.readableBytes, YamuxConfiguration.maxFramePayload * YamuxConfiguration.maxFramesPerWrite)
             let (count, flags) = try await reserveSendWindow(limit: limit)
-            var frame = ByteBuffer()
-            frame.reserveCapacity(YamuxFrameHeader.size + count)
-            YamuxFrameHeader(type: .data, flags: flags, streamID: id, length: UInt32(count)).encode(into: &frame)
-            var chunk = remaining.readSlice(length: count)!
-            frame.writeBuffer(&chunk)
-            try await session.send(frame)
+            let frameCount = (count + YamuxConfiguration.maxFramePayload - 1) / YamuxConfiguration.maxFramePayload
+            var frames = ByteBuffer()
+            frames.reserveCapacity(count + frameCount * YamuxFrameHeader.size)
+            var left = count
+            var frameFlags = flags
+            while left > 0 {
+                let size = min(left, YamuxConfiguration.maxFramePayload)
+                YamuxFrameHeader(type: .data, flags: frameFlags, streamID: id, length: UInt32(size)).encode(into: &frames)
+                var chunk = remaining.readSlice(length: size)!
+                frames.writeBuffer(&chunk)
+                left -= size
+                frameFlags = []
+            }
+            try await session.send(frames)
         }
     }
 
