@@ -8,6 +8,7 @@ struct ProtobufReader {
     enum WireType: UInt8 {
         case varint = 0
         case lengthDelimited = 2
+        case fixed32 = 5
     }
 
     /// The longest protobuf varint (64 bits of value).
@@ -56,6 +57,15 @@ struct ProtobufReader {
         return (key >> 3, wireType)
     }
 
+    /// Reads a little-endian fixed32 field.
+    mutating func readFixed32(_ context: String) throws -> UInt32 {
+        guard bytes.endIndex - index >= 4 else {
+            throw IPLDError(.truncated, "\(context): input ends inside a fixed32")
+        }
+        defer { index += 4 }
+        return bytes[index..<index + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
     /// Reads a length-delimited field's bytes, checking the length against what is left.
     mutating func readLengthDelimited(_ context: String) throws -> ArraySlice<UInt8> {
         let length = try readVarint(context)
@@ -91,6 +101,11 @@ enum ProtobufWriter {
     static func writeUInt(field: UInt64, _ value: UInt64, into bytes: inout [UInt8]) {
         writeKey(field: field, wireType: .varint, into: &bytes)
         writeVarint(value, into: &bytes)
+    }
+
+    static func writeFixed32(field: UInt64, _ value: UInt32, into bytes: inout [UInt8]) {
+        writeKey(field: field, wireType: .fixed32, into: &bytes)
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
     }
 
     static func varintLength(_ value: UInt64) -> Int {
