@@ -2,8 +2,9 @@
 ///
 /// User text is never passed as FTS5 syntax: each word becomes a quoted string (inner quotes
 /// doubled) with a prefix star, and words are ANDed. `AND`, `OR`, `NOT`, `NEAR`, `*`, `^`,
-/// `:`, parentheses and quotes in the input are therefore just text. Words without any letter
-/// or digit are dropped (the tokenizer would make them empty phrases).
+/// `:`, parentheses and quotes in the input are therefore just text. Control characters split
+/// words (a NUL would cut the query short in SQLite's parser), and words without any letter or
+/// digit are dropped (the tokenizer would make them empty phrases).
 struct SearchQuery: Hashable, Sendable {
     /// The longest input accepted, in characters; longer input is cut.
     static let maximumInputLength = 256
@@ -16,7 +17,7 @@ struct SearchQuery: Hashable, Sendable {
     /// `nil` when the input has no searchable word.
     init?(words input: String) {
         let words = input.prefix(Self.maximumInputLength)
-            .split(whereSeparator: { $0.isWhitespace })
+            .split(whereSeparator: { $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
             .filter { word in word.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil } }
             .prefix(Self.maximumWords)
         guard !words.isEmpty else { return nil }
