@@ -81,21 +81,23 @@ extension ChatDatabase {
     /// How many messages wait in the outbox, by state (the offline queue's summary); states
     /// with no messages are absent.
     public func outboxCounts() async throws -> [MessageState.Kind: Int] {
-        try await read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT messages.state AS state, count(*) AS n FROM outbox JOIN messages ON messages.id = outbox.message_id
-                GROUP BY messages.state
-                """)
-            var counts: [MessageState.Kind: Int] = [:]
-            for row in rows {
-                let name: String = try row.decode(forColumn: "state")
-                guard let kind = MessageState.Kind(rawValue: name) else {
-                    throw ChatStoreError(.corruptRecord, "unknown message state \(name)")
-                }
-                counts[kind] = try row.decode(forColumn: "n")
+        try await read { db in try Self.outboxCounts(db) }
+    }
+
+    static func outboxCounts(_ db: Database) throws -> [MessageState.Kind: Int] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT messages.state AS state, count(*) AS n FROM outbox JOIN messages ON messages.id = outbox.message_id
+            GROUP BY messages.state
+            """)
+        var counts: [MessageState.Kind: Int] = [:]
+        for row in rows {
+            let name: String = try row.decode(forColumn: "state")
+            guard let kind = MessageState.Kind(rawValue: name) else {
+                throw ChatStoreError(.corruptRecord, "unknown message state \(name)")
             }
-            return counts
+            counts[kind] = try row.decode(forColumn: "n")
         }
+        return counts
     }
 
     static func page(_ db: Database, conversationID: ConversationID, limit: Int, before: MessageID?) throws -> [ChatMessage] {
