@@ -90,9 +90,11 @@ public final class MailboxStore: Sendable {
         }
     }
 
-    /// Closes the database (checkpointing the WAL). Later calls fail.
+    /// Closes the database, first checkpointing and truncating the WAL so that no deleted
+    /// envelope lingers in it. Later calls fail.
     public func close() throws {
         do {
+            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             try pool.close()
         } catch {
             throw MailboxError(.internalError, "cannot close the mailbox database", underlying: error)
@@ -399,13 +401,17 @@ public final class MailboxStore: Sendable {
         }
     }
 
-    /// Deletes every envelope whose expiry is at or before `now`; returns how many.
+    /// Deletes every envelope whose expiry is at or before `now`, then checkpoints and
+    /// truncates the WAL (old copies of deleted envelopes live there until then); returns how
+    /// many envelopes were deleted.
     public func deleteExpired(now: UInt64) async throws -> Int {
         do {
-            return try await pool.write { db in
+            let deleted = try await pool.write { db in
                 try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
                 return db.changesCount
             }
+            try await pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
+            return deleted
         } catch {
             throw storageError(error, "expiry sweep")
         }
