@@ -204,3 +204,28 @@ func deterministicBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
         #expect(throws: IPLDError.self) { try UnixFSData(parsing: [0x08, 0x02, 0x08, 0x02]) }  // Type twice
     }
 }
+
+@Suite struct FileHandleTests {
+    @Test func importsAndReadsCARFromFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ipld-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = deterministicBytes(300_000, seed: 9)
+        let input = directory.appendingPathComponent("input")
+        try Data(file).write(to: input)
+        let store = MemoryBlockStore()
+        let inputHandle = try FileHandle(forReadingFrom: input)
+        let root = try UnixFSImporter().importFile(fileHandle: inputHandle, sink: store.put)
+        try inputHandle.close()
+        #expect(root == (try UnixFSImporter().importFile(bytes: file, sink: { _, _ in })))
+        let blocks = try store.order.map { try IPLDBlock(cid: $0, bytes: store.get($0)) }
+        let carURL = directory.appendingPathComponent("file.car")
+        try Data(CARWriter.encode(roots: [root.cid], blocks: blocks)).write(to: carURL)
+        let carHandle = try FileHandle(forReadingFrom: carURL)
+        defer { try? carHandle.close() }
+        var reader = try CARReader(fileHandle: carHandle)
+        let readBack = MemoryBlockStore()
+        while let block = try reader.next() { try readBack.put(block.cid, block.bytes) }
+        #expect(try UnixFSExporter(blockSource: readBack.get).readFile(root: reader.header.roots[0]) == file)
+    }
+}

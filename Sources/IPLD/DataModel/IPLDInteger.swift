@@ -35,6 +35,7 @@ public struct IPLDInteger: Hashable, Sendable, Comparable, CustomStringConvertib
         self.init(Int64(value))
     }
 
+    /// Creates an integer from a literal.
     public init(integerLiteral value: Int64) {
         self.init(value)
     }

@@ -7,7 +7,9 @@
 public struct UnixFSData: Hashable, Sendable {
     /// The node type (`DataType`).
     public struct DataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The protobuf enum value.
         public var rawValue: UInt64
+        /// Wraps a protobuf enum value (unknown values are kept, and refused by readers).
         public init(rawValue: UInt64) { self.rawValue = rawValue }
 
         /// `Raw` = 0: file data without metadata (old leaves).
@@ -36,6 +38,7 @@ public struct UnixFSData: Hashable, Sendable {
         /// Nanoseconds, 1 … 999 999 999, or `nil`.
         public var fractionalNanoseconds: UInt32?
 
+        /// Creates a time.
         public init(seconds: Int64, fractionalNanoseconds: UInt32? = nil) {
             self.seconds = seconds
             self.fractionalNanoseconds = fractionalNanoseconds

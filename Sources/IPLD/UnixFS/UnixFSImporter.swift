@@ -74,6 +74,7 @@ public struct UnixFSImporter: Sendable {
         /// The node's block plus every block below it, in bytes (a link's `Tsize`).
         public var cumulativeSize: UInt64
 
+        /// Creates an entry (for nodes imported elsewhere, to put them in a directory).
         public init(cid: CID, fileSize: UInt64, cumulativeSize: UInt64) {
             self.cid = cid
             self.fileSize = fileSize
