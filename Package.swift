@@ -167,7 +167,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatCryptoTests",
-            dependencies: ["ChatCrypto", "LibP2P", "Multiformats", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ChatCrypto", "LibP2P", "Multiformats", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Vectors"]
         ),
         .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore", "ChatCrypto", "LibP2P", "Multiformats"]),
         .testTarget(

@@ -1,9 +1,6 @@
 // ChatCrypto benchmark: sealed+opened messages per second with 1 KiB bodies in an ongoing
 // session, next to the same per-message primitive calls timed bare.
-//
-// Enable: add "ChatCrypto" to the p2pchat-bench target's dependencies, then delete the
-// `#if CHATCRYPTO_BENCH` guard below (it keeps this file out of the build until then).
-#if CHATCRYPTO_BENCH
+
 import ChatCrypto
 import Crypto
 import Foundation
@@ -67,4 +64,3 @@ func chatCryptoBenchmark(messages: Int) throws -> (sealOpenPerSecond: Double, pr
     }
     return (perSecond(sessionElapsed), perSecond(primitivesElapsed))
 }
-#endif

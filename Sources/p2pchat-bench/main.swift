@@ -15,6 +15,7 @@ struct Options {
     var handshakes = 2000
     var json = false
     var streamOnly = false
+    var messages = 20000
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -24,6 +25,7 @@ struct Options {
             case "--handshakes": handshakes = Int(iterator.next() ?? "") ?? handshakes
             case "--json": json = true
             case "--stream-only": streamOnly = true
+            case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -182,6 +184,7 @@ let megabyte = 1_000_000.0
 if options.streamOnly {
     // For profiling the stack alone.
     let stream = try await streamThroughput(totalBytes: totalBytes)
+let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
     print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB: %8.1f MB/s", options.megabytes, stream / megabyte))
     exit(0)
 }
@@ -201,6 +204,7 @@ FileHandle.standardError.write(Data("chacha runs \(chachaRuns.map { Int($0 / 1e6
 let handshakes = try handshakesPerSecond(options.handshakes)
 let rawCrypto = try rawHandshakeCryptoPerSecond(options.handshakes)
 let stream = try await streamThroughput(totalBytes: totalBytes)
+let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
 
 if options.json {
     let figures: [String: Double] = [
@@ -209,6 +213,8 @@ if options.json {
         "swift_swift_stream_MBps": stream / megabyte,
         "noise_handshakes_per_s": handshakes,
         "raw_handshake_crypto_per_s": rawCrypto,
+        "chat_seal_open_per_s": chatCrypto.sealOpenPerSecond,
+        "chat_primitives_per_s": chatCrypto.primitivesPerSecond,
     ]
     let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
@@ -218,4 +224,6 @@ if options.json {
     print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB:      %8.1f MB/s", options.megabytes, stream / megabyte))
     print(String(format: "Noise XX handshakes (both sides, libp2p payload):   %8.1f /s", handshakes))
     print(String(format: "raw crypto of one handshake (4 keygen, 6 DH, 2+2 Ed25519): %8.1f /s", rawCrypto))
+    print(String(format: "chat messages sealed+opened (1 KiB, DR-HE):        %8.1f /s", chatCrypto.sealOpenPerSecond))
+    print(String(format: "the same primitive calls timed bare:               %8.1f /s", chatCrypto.primitivesPerSecond))
 }
