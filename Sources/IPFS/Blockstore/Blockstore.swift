@@ -1,0 +1,262 @@
+import Foundation
+import GRDB
+import Logging
+import Multiformats
+
+/// The node's durable block store: content-addressed blocks keyed by multihash, so the CIDv0
+/// and CIDv1 of the same bytes (and the same bytes under different codecs) share one block.
+///
+/// Storage layout: one SQLite file, `<directory>/blocks.sqlite` (GRDB, WAL,
+/// `synchronous = FULL`), with table `block(multihash PRIMARY KEY, size, data)` and table
+/// `pin(cid PRIMARY KEY)` of recursively pinned roots. Every write is one SQLite transaction,
+/// so a crash leaves each block either fully stored or absent (the atomicity that flatfs gets
+/// from write-temp-then-rename). Hashes are verified on `put` and again on every `get`; a
+/// stored block that no longer matches its hash is deleted and reported, never returned.
+///
+/// Garbage collection keeps every block reachable from a pinned root through DAG-PB and
+/// DAG-CBOR links (``BlockLinks``) and deletes the rest (Kubo `ipfs repo gc` semantics).
+public final class Blockstore: Sendable {
+    /// The largest block accepted, 2 MiB (libp2p.md §6: keep blocks ≤ 2 MiB; Kubo's limit).
+    public static let maxBlockSize = 2 << 20
+    /// The database file name inside the store directory.
+    public static let databaseFileName = "blocks.sqlite"
+
+    /// What a garbage collection removed.
+    public struct GarbageCollection: Hashable, Sendable {
+        /// Blocks deleted.
+        public var removedBlocks: Int
+        /// Bytes of block data deleted.
+        public var freedBytes: UInt64
+    }
+
+    /// The directory holding the database.
+    public let directory: URL
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating if needed) the store in `directory`.
+    public init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
+        self.directory = directory
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            configuration.label = "blockstore"
+            pool = try DatabasePool(path: directory.appendingPathComponent(Self.databaseFileName).path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw IPFSError(.storageFailed, "cannot open the block store in \(directory.path)", underlying: error)
+        }
+    }
+
+    /// Opens the store of a node home: `<home>/blocks/`.
+    public convenience init(home: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
+        try self.init(directory: home.appendingPathComponent("blocks", isDirectory: true), logger: logger)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE block (
+                    multihash BLOB PRIMARY KEY NOT NULL,
+                    size INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE pin (
+                    cid BLOB PRIMARY KEY NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    /// Closes the database; later calls fail.
+    public func close() throws {
+        do { try pool.close() } catch {
+            throw IPFSError(.storageFailed, "cannot close the block store", underlying: error)
+        }
+    }
+
+    // MARK: Blocks
+
+    /// Checks that `bytes` may be stored as `cid`: size within ``maxBlockSize`` and the hash
+    /// matches (sha2-256, sha2-512 or identity).
+    public static func verify(_ bytes: [UInt8], as cid: CID) throws {
+        guard bytes.count <= maxBlockSize else {
+            throw IPFSError(.limitExceeded, "block of \(bytes.count) bytes exceeds \(maxBlockSize)")
+        }
+        switch cid.multihash.code {
+        case .sha2_256, .sha2_512, .identity: break
+        default: throw IPFSError(.unsupportedCID, "cannot verify hash function \(cid.multihash.code) of \(cid)")
+        }
+        guard cid.multihash.matches(bytes) else {
+            throw IPFSError(.hashMismatch, "bytes do not hash to \(cid)")
+        }
+    }
+
+    /// Stores a block after verifying its hash; storing a block already present is a no-op.
+    public func put(_ bytes: [UInt8], for cid: CID) throws {
+        try putMany([(cid, bytes)])
+    }
+
+    /// Stores several blocks in one transaction, verifying every hash first (all or nothing).
+    public func putMany(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
+        for block in blocks { try Self.verify(block.bytes, as: block.cid) }
+        try storage("put") {
+            try pool.write { db in
+                for block in blocks {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)",
+                        arguments: [Data(block.cid.multihash.bytes), block.bytes.count, Data(block.bytes)])
+                }
+            }
+        }
+    }
+
+    /// The block's bytes, verified against its hash, or `nil` if absent.
+    ///
+    /// - Throws: ``IPFSError`` `.corruptBlock` if the stored bytes no longer match; the block
+    ///   has then been deleted (fetch it again).
+    public func get(_ cid: CID) throws -> [UInt8]? {
+        let key = Data(cid.multihash.bytes)
+        let stored = try storage("get") {
+            try pool.read { db in try Data.fetchOne(db, sql: "SELECT data FROM block WHERE multihash = ?", arguments: [key]) }
+        }
+        guard let stored else { return nil }
+        let bytes = [UInt8](stored)
+        guard cid.multihash.matches(bytes) else {
+            logger.error("corrupt block removed", metadata: ["cid": "\(cid)"])
+            _ = try? delete(cid)
+            throw IPFSError(.corruptBlock, "stored block \(cid) does not match its hash; it was removed")
+        }
+        return bytes
+    }
+
+    /// Whether a block with `cid`'s multihash is stored.
+    public func has(_ cid: CID) throws -> Bool {
+        try size(of: cid) != nil
+    }
+
+    /// The stored size of the block, or `nil` if absent.
+    public func size(of cid: CID) throws -> Int? {
+        let key = Data(cid.multihash.bytes)
+        return try storage("size") {
+            try pool.read { db in try Int.fetchOne(db, sql: "SELECT size FROM block WHERE multihash = ?", arguments: [key]) }
+        }
+    }
+
+    /// Deletes the block; returns whether it was there. Pins are not checked.
+    @discardableResult
+    public func delete(_ cid: CID) throws -> Bool {
+        let key = Data(cid.multihash.bytes)
+        return try storage("delete") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
+                return db.changesCount > 0
+            }
+        }
+    }
+
+    /// Bytes of block data stored.
+    public func usage() throws -> UInt64 {
+        try storage("usage") {
+            try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM block") ?? 0) }
+        }
+    }
+
+    /// The number of blocks stored.
+    public func count() throws -> Int {
+        try storage("count") {
+            try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0 }
+        }
+    }
+
+    // MARK: Pins and garbage collection
+
+    /// Pins the DAG under `root` recursively: garbage collection keeps it and every block it
+    /// links to. The blocks need not be present yet.
+    public func pin(root: CID) throws {
+        let key = Data(root.bytes)
+        try storage("pin") {
+            try pool.write { db in try db.execute(sql: "INSERT OR IGNORE INTO pin (cid) VALUES (?)", arguments: [key]) }
+        }
+    }
+
+    /// Removes a recursive pin; returns whether it existed. Blocks stay until garbage collection.
+    @discardableResult
+    public func unpin(root: CID) throws -> Bool {
+        let key = Data(root.bytes)
+        return try storage("unpin") {
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM pin WHERE cid = ?", arguments: [key])
+                return db.changesCount > 0
+            }
+        }
+    }
+
+    /// The pinned roots.
+    public func pinnedRoots() throws -> [CID] {
+        let rows = try storage("pins") {
+            try pool.read { db in try Data.fetchAll(db, sql: "SELECT cid FROM pin") }
+        }
+        return rows.compactMap { try? CID(bytes: [UInt8]($0)) }
+    }
+
+    /// Deletes every block not reachable from a pinned root (DAG-PB, DAG-CBOR and raw links).
+    ///
+    /// Blocks that are missing below a pin are skipped; a corrupt block found on the way is
+    /// removed. Blocks stored concurrently without a pin may be collected.
+    public func collectGarbage() throws -> GarbageCollection {
+        var live = Set<[UInt8]>()
+        var stack = try pinnedRoots()
+        while let cid = stack.popLast() {
+            let key = cid.multihash.bytes
+            guard !live.contains(key) else { continue }
+            guard let bytes = try? get(cid) else { continue }
+            live.insert(key)
+            do {
+                stack.append(contentsOf: try BlockLinks.links(of: cid, bytes: bytes))
+            } catch {
+                logger.warning("cannot read links of a pinned block", metadata: ["cid": "\(cid)", "reason": "\(error)"])
+            }
+        }
+        return try storage("garbage collection") {
+            try pool.write { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT multihash, size FROM block")
+                var result = GarbageCollection(removedBlocks: 0, freedBytes: 0)
+                for row in rows {
+                    let key: Data = row["multihash"]
+                    guard !live.contains([UInt8](key)) else { continue }
+                    try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
+                    result.removedBlocks += 1
+                    result.freedBytes += UInt64(row["size"] as Int)
+                }
+                return result
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Test hook: replaces the stored bytes of a block without verification (simulates disk
+    /// corruption).
+    func overwriteUnverified(_ cid: CID, with bytes: [UInt8]) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE block SET data = ? WHERE multihash = ?", arguments: [Data(bytes), Data(cid.multihash.bytes)])
+        }
+    }
+
+    private func storage<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as IPFSError {
+            throw error
+        } catch {
+            throw IPFSError(.storageFailed, "block store \(what) failed", underlying: error)
+        }
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import IPLD
+import LibP2P
+import Logging
+import Multiformats
+
+/// A small IPFS peer on a libp2p host: a durable ``Blockstore`` in the node's home, Bitswap
+/// 1.2.0 client and server, UnixFS import and export (IPLD's Kubo-compatible importer), and
+/// CAR v1 import and export. This is the facade the CLI uses.
+public final class IPFSNode: Sendable {
+    /// Blocks put into the store per transaction while importing.
+    public static let importBatchSize = 64
+
+    /// The block store (`<home>/blocks/`).
+    public let blockstore: Blockstore
+    /// The Bitswap engine.
+    public let bitswap: Bitswap
+    /// The libp2p host.
+    public let host: LibP2P.Host
+    let logger: Logger
+
+    /// Opens the node's block store in `home` and creates the Bitswap engine on `host`.
+    public init(home: URL, host: LibP2P.Host, logger: Logger = Logger(label: "p2pchat.ipfs")) throws {
+        self.blockstore = try Blockstore(home: home, logger: logger)
+        self.bitswap = Bitswap(host: host, blockstore: blockstore, logger: logger)
+        self.host = host
+        self.logger = logger
+    }
+
+    /// Serves the block store over Bitswap. Call before connecting to peers (go only opens
+    /// Bitswap streams to peers whose Identify listed the protocol).
+    public func register() {
+        bitswap.register()
+    }
+
+    // MARK: Import
+
+    /// The importer settings for a CID version: Kubo 0.22's `ipfs add` defaults; CIDv1 implies raw
+    /// leaves unless `rawLeaves` says otherwise (libp2p.md §7).
+    public static func importOptions(cidVersion: CID.Version, rawLeaves: Bool?) -> UnixFSImporter.Options {
+        UnixFSImporter.Options(cidVersion: cidVersion, rawLeaves: rawLeaves ?? (cidVersion == .v1))
+    }
+
+    /// Imports a file as a UnixFS DAG into the store and pins it; returns the root CID (the same
+    /// as Kubo's `ipfs add` with the same settings).
+    ///
+    /// - Throws: ``IPFSError`` `.fileFailed`, `.storageFailed`; IPLD errors for bad options
+    ///   (raw leaves with CIDv0).
+    public func add(file: URL, cidVersion: CID.Version = .v0, rawLeaves: Bool? = nil, progress: ((UInt64) -> Void)? = nil) throws -> CID {
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: file)
+        } catch {
+            throw IPFSError(.fileFailed, "cannot open \(file.path)", underlying: error)
+        }
+        defer { try? handle.close() }
+        return try add(read: { maxCount in
+            do {
+                return try handle.read(upToCount: maxCount).map { [UInt8]($0) } ?? []
+            } catch {
+                throw IPFSError(.fileFailed, "cannot read \(file.path)", underlying: error)
+            }
+        }, cidVersion: cidVersion, rawLeaves: rawLeaves, progress: progress)
+    }
+
+    /// Imports in-memory bytes as a UnixFS file and pins it.
+    public func add(bytes: [UInt8], cidVersion: CID.Version = .v0, rawLeaves: Bool? = nil) throws -> CID {
+        var offset = 0
+        return try add(read: { maxCount in
+            let end = min(bytes.count, offset + maxCount)
+            defer { offset = end }
+            return Array(bytes[offset..<end])
+        }, cidVersion: cidVersion, rawLeaves: rawLeaves, progress: nil)
+    }
+
+    private func add(read: (Int) throws -> [UInt8], cidVersion: CID.Version, rawLeaves: Bool?, progress: ((UInt64) -> Void)?) throws -> CID {
+        let importer = UnixFSImporter(options: Self.importOptions(cidVersion: cidVersion, rawLeaves: rawLeaves))
+        var pending: [(cid: CID, bytes: [UInt8])] = []
+        let store = blockstore
+        let root = try importer.importFile(read: read, progress: progress) { cid, bytes in
+            pending.append((cid, bytes))
+            if pending.count >= Self.importBatchSize {
+                try store.putMany(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        try blockstore.putMany(pending)
+        try blockstore.pin(root: root.cid)
+        return root.cid
+    }
+
+    // MARK: Fetch and export
+
+    /// Dials `peers`, fetches the DAG under `cid` over Bitswap and pins it.
+    public func fetch(
+        cid: CID, from peers: [Multiaddr], options: BitswapSessionState.Options = .init(),
+        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
+    ) async throws -> BitswapSession.Report {
+        var peerIDs: [PeerID] = []
+        var lastError: (any Error)?
+        for address in peers {
+            do {
+                let connection = try await host.dial(address)
+                if !peerIDs.contains(connection.remotePeer) { peerIDs.append(connection.remotePeer) }
+            } catch {
+                logger.warning("cannot dial a peer", metadata: ["address": "\(address)", "reason": "\(error)"])
+                lastError = error
+            }
+        }
+        guard !peerIDs.isEmpty || peers.isEmpty else {
+            throw IPFSError(.peerUnavailable, "none of the \(peers.count) peers could be dialed", underlying: lastError)
+        }
+        try blockstore.pin(root: cid)
+        return try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress)
+    }
+
+    /// Fetches the UnixFS file `cid` from `peers` (see ``fetch(cid:from:options:progress:)``) and
+    /// writes it to `file`, verifying every block on the way.
+    public func get(
+        cid: CID, from peers: [Multiaddr], to file: URL, options: BitswapSessionState.Options = .init(),
+        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
+    ) async throws -> BitswapSession.Report {
+        let report = try await fetch(cid: cid, from: peers, options: options, progress: progress)
+        try export(cid: cid, to: file)
+        return report
+    }
+
+    /// Writes the UnixFS file `cid` from the store to `file` (a temporary file renamed into
+    /// place, so a failed export leaves nothing half-written). Returns the byte count.
+    @discardableResult
+    public func export(cid: CID, to file: URL) throws -> UInt64 {
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw IPFSError(.fileFailed, "cannot create \(temporary.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            let count = try UnixFSExporter(blockSource: blockSource).exportFile(root: cid) { chunk in
+                try handle.write(contentsOf: chunk)
+            }
+            try handle.synchronize()
+            try? FileManager.default.removeItem(at: file)
+            try FileManager.default.moveItem(at: temporary, to: file)
+            return count
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            if let error = error as? IPFSError { throw error }
+            throw IPFSError(.fileFailed, "cannot export \(cid) to \(file.path)", underlying: error)
+        }
+    }
+
+    /// The UnixFS file `cid` read from the store into memory (small files).
+    public func cat(cid: CID) throws -> [UInt8] {
+        try UnixFSExporter(blockSource: blockSource).readFile(root: cid)
+    }
+
+    private var blockSource: UnixFSExporter.BlockSource {
+        let store = blockstore
+        return { cid in
+            guard let bytes = try store.get(cid) else {
+                throw IPFSError(.blockNotFound, "block \(cid) is not in the store")
+            }
+            return bytes
+        }
+    }
+
+    // MARK: CAR
+
+    /// Writes the DAG under `root` as a CAR v1 file (blocks in depth-first link order, each
+    /// once). Returns the number of blocks.
+    @discardableResult
+    public func exportCAR(root: CID, to file: URL) throws -> Int {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw IPFSError(.fileFailed, "cannot create \(file.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: file)
+            defer { try? handle.close() }
+            let writer = try CARWriter(roots: [root]) { bytes in try handle.write(contentsOf: bytes) }
+            var seen = Set<Multihash>()
+            var stack = [root]
+            while let cid = stack.popLast() {
+                guard seen.insert(cid.multihash).inserted else { continue }
+                guard let bytes = try blockstore.get(cid) else {
+                    throw IPFSError(.blockNotFound, "block \(cid) under \(root) is not in the store")
+                }
+                try writer.write(cid: cid, bytes: bytes)
+                stack.append(contentsOf: try BlockLinks.links(of: cid, bytes: bytes).reversed())
+            }
+            try handle.synchronize()
+            return seen.count
+        } catch let error as IPFSError {
+            throw error
+        } catch {
+            throw IPFSError(.fileFailed, "cannot export \(root) as CAR to \(file.path)", underlying: error)
+        }
+    }
+
+    /// Reads a CAR v1 file into the store (every block verified against its CID) and pins its
+    /// roots; returns the roots.
+    @discardableResult
+    public func importCAR(from file: URL) throws -> [CID] {
+        do {
+            let handle = try FileHandle(forReadingFrom: file)
+            defer { try? handle.close() }
+            var reader = try CARReader(read: { maxCount in try handle.read(upToCount: maxCount).map { [UInt8]($0) } ?? [] })
+            var pending: [(cid: CID, bytes: [UInt8])] = []
+            while let block = try reader.next() {
+                pending.append((block.cid, block.bytes))
+                if pending.count >= Self.importBatchSize {
+                    try blockstore.putMany(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            try blockstore.putMany(pending)
+            for root in reader.header.roots { try blockstore.pin(root: root) }
+            return reader.header.roots
+        } catch let error as IPFSError {
+            throw error
+        } catch let error as IPLDError {
+            throw IPFSError(.malformedInput, "invalid CAR file \(file.path): \(error.message)", underlying: error)
+        } catch {
+            throw IPFSError(.fileFailed, "cannot import CAR file \(file.path)", underlying: error)
+        }
+    }
+}
