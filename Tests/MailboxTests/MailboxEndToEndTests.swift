@@ -172,3 +172,13 @@ import Testing
         try await second.stop()
     }
 }
+
+/// The benchmark hook runs end to end (small numbers; figures come from release builds).
+@Suite struct MailboxBenchmarkSmokeTests {
+    @Test func benchmarkRuns() async throws {
+        let result = try await MailboxBenchmark.run(senders: 4, deposits: 200, drain: 300)
+        #expect(result.depositsPerSecond > 0)
+        #expect(result.drainSeconds > 0)
+        print("mailbox debug-build smoke: \(Int(result.depositsPerSecond)) deposits/s, drain 300 in \(result.drainSeconds) s")
+    }
+}
