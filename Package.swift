@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ChatStore", targets: ["ChatStore"]),
         .library(name: "Mailbox", targets: ["Mailbox"]),
         .library(name: "ChatNode", targets: ["ChatNode"]),
+        .library(name: "Storacha", targets: ["Storacha"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -66,6 +67,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // UCAN 0.9.1 / ucanto client over HTTP: delegations, space/blob/*, upload/*, access/delegate.
+        .target(
+            name: "Storacha",
+            dependencies: [
+                "IPLD",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A local service that implements the Storacha side of those capabilities, for tests and
+        // demos where the hosted API cannot be reached.
+        .target(
+            name: "StorachaConformance",
+            dependencies: [
+                "Storacha",
+                "IPLD",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // End-to-end crypto: prekey bundles, X3DH, Double Ratchet with header encryption,
         // envelopes, padding. No I/O.
         .target(
@@ -96,6 +127,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -149,6 +182,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IPLDTests", dependencies: ["IPLD", "Multiformats"]),
+        .testTarget(
+            name: "StorachaTests",
+            dependencies: [
+                "Storacha", "StorachaConformance", "IPLD", "LibP2P", "Multiformats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "IPFSTests",
             dependencies: [
