@@ -16,6 +16,7 @@ struct Options {
     var json = false
     var streamOnly = false
     var messages = 20000
+    var deposits = 20000
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -26,6 +27,7 @@ struct Options {
             case "--json": json = true
             case "--stream-only": streamOnly = true
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
+            case "--deposits": deposits = Int(iterator.next() ?? "") ?? deposits
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -185,6 +187,7 @@ if options.streamOnly {
     // For profiling the stack alone.
     let stream = try await streamThroughput(totalBytes: totalBytes)
 let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
+let mailbox = try await mailboxBenchmark(senders: 100, deposits: options.deposits, drain: 10_000)
     print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB: %8.1f MB/s", options.megabytes, stream / megabyte))
     exit(0)
 }
@@ -205,6 +208,7 @@ let handshakes = try handshakesPerSecond(options.handshakes)
 let rawCrypto = try rawHandshakeCryptoPerSecond(options.handshakes)
 let stream = try await streamThroughput(totalBytes: totalBytes)
 let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
+let mailbox = try await mailboxBenchmark(senders: 100, deposits: options.deposits, drain: 10_000)
 
 if options.json {
     let figures: [String: Double] = [
@@ -215,6 +219,8 @@ if options.json {
         "raw_handshake_crypto_per_s": rawCrypto,
         "chat_seal_open_per_s": chatCrypto.sealOpenPerSecond,
         "chat_primitives_per_s": chatCrypto.primitivesPerSecond,
+        "mailbox_deposits_per_s": mailbox.depositsPerSecond,
+        "mailbox_drain_10000_s": mailbox.drainSeconds,
     ]
     let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
@@ -226,4 +232,6 @@ if options.json {
     print(String(format: "raw crypto of one handshake (4 keygen, 6 DH, 2+2 Ed25519): %8.1f /s", rawCrypto))
     print(String(format: "chat messages sealed+opened (1 KiB, DR-HE):        %8.1f /s", chatCrypto.sealOpenPerSecond))
     print(String(format: "the same primitive calls timed bare:               %8.1f /s", chatCrypto.primitivesPerSecond))
+    print(String(format: "mailbox deposits, 100 senders, 1 KiB, durable:     %8.1f /s", mailbox.depositsPerSecond))
+    print(String(format: "mailbox drain of 10,000 queued messages:           %8.2f s", mailbox.drainSeconds))
 }

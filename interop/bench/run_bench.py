@@ -91,12 +91,13 @@ def main():
     parser.add_argument("--megabytes", type=int, default=256)
     parser.add_argument("--handshakes", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--deposits", type=int, default=20000)
     parser.add_argument("--bench-bin", required=True)
     args = parser.parse_args()
     require_isolated_network()
 
     kubo = kubo_tunnel_throughput(args.megabytes) / 1e6
-    out = subprocess.run([args.bench_bin, "--megabytes", str(args.megabytes), "--handshakes", str(args.handshakes), "--messages", str(args.messages), "--json"],
+    out = subprocess.run([args.bench_bin, "--megabytes", str(args.megabytes), "--handshakes", str(args.handshakes), "--messages", str(args.messages), "--deposits", str(args.deposits), "--json"],
                          check=True, capture_output=True, text=True, timeout=1200)
     ours = json.loads(out.stdout)
     swift = ours["swift_swift_stream_MBps"]
@@ -117,7 +118,11 @@ def main():
     print("end-to-end messages (issue: Secure messaging core):")
     print(f"  sealed+opened, 1 KiB bodies, DR-HE suite 0x01    {chat:9.1f} /s")
     print(f"  the same primitive calls timed bare             {prim:9.1f} /s   messages reach {100 * chat / prim:5.1f}% of it (goal >= 70%)")
+    print("mailbox (issue: Offline delivery):")
+    print(f"  deposits, 100 concurrent senders, 1 KiB, durable {ours['mailbox_deposits_per_s']:8.1f} /s   (goal >= 5000)")
+    print(f"  drain of 10,000 queued messages                 {ours['mailbox_drain_10000_s']:9.2f} s    (goal < 2 s)")
 
 
 if __name__ == "__main__":
     main()
+
