@@ -1,0 +1,122 @@
+import Foundation
+import IPLD
+import LibP2P
+import Multiformats
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import IPFS
+
+/// Two (or three) real hosts on loopback: Bitswap end to end over TCP, Noise and Yamux.
+@Suite struct BitswapLoopbackTests {
+    @Test(arguments: [CID.Version.v0, .v1])
+    func fetchesAMultiBlockFileByteExactWithManyWantsInFlight(version: CID.Version) async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        // 3 MiB + a bit: 13 leaves of 256 KiB plus a root.
+        let content = pseudoRandomBytes(count: 3 * 1024 * 1024 + 12345, seed: 42)
+        let root = try alice.node.add(bytes: content, cidVersion: version)
+        #expect(try alice.node.blockstore.count() == 14)
+
+        let counter = Mutex(0)
+        let maxInFlight = Mutex(0)
+        let output = bob.home.url.appendingPathComponent("out.bin")
+        let report = try await bob.node.get(cid: root, from: [alice.address], to: output) { progress in
+            counter.withLock { $0 += 1 }
+            maxInFlight.withLock { $0 = max($0, progress.inFlight) }
+        }
+        #expect(report.blocksFetched == 14)
+        #expect(report.bytesFetched == (try alice.node.blockstore.usage()))
+        #expect(report.droppedPeers.isEmpty)
+        #expect(try Data(contentsOf: output) == Data(content))
+        #expect(counter.withLock { $0 } > 0)
+        // After the root, all 13 leaves were wanted at once.
+        #expect(maxInFlight.withLock { $0 } >= 12)
+        #expect(try bob.node.blockstore.pinnedRoots() == [root])
+        #expect(alice.node.bitswap.served.blocks == 14)
+
+        // A second fetch needs nothing from the network.
+        let again = try await bob.node.fetch(cid: root, from: [alice.address])
+        #expect(again.blocksFetched == 0)
+        #expect(again.blocksAlreadyPresent == 14)
+        await bob.stop()
+        await alice.stop()
+    }
+
+    @Test func missingBlockFailsWithBlockNotFound() async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        let absent = CID.v1(codec: .raw, multihash: .sha256(Array("nobody has this".utf8)))
+        let error = await #expect(throws: IPFSError.self) {
+            try await bob.node.fetch(cid: absent, from: [alice.address])
+        }
+        #expect(error?.code == .blockNotFound)
+        await bob.stop()
+        await alice.stop()
+    }
+
+    @Test func lyingPeerIsDroppedAndNothingCorruptIsStored() async throws {
+        let alice = try await RunningNode()
+        let liar = try await RunningNode(registerBitswap: false)
+        Liar.install(on: liar.host)
+        let bob = try await RunningNode()
+        let content = pseudoRandomBytes(count: 2 * 1024 * 1024, seed: 7)
+        let root = try alice.node.add(bytes: content, cidVersion: .v1)
+        let blockCount = try alice.node.blockstore.count()
+
+        // Only the liar: the fetch fails and nothing enters the store.
+        let error = await #expect(throws: IPFSError.self) {
+            try await bob.node.fetch(cid: root, from: [liar.address], options: .init(wantTimeout: .seconds(60), maxStrikes: 1))
+        }
+        #expect(error?.code == .peerUnavailable)
+        #expect(try bob.node.blockstore.count() == 0)
+
+        // Liar and honest peer: the liar is detected, the file arrives intact.
+        let report = try await bob.node.fetch(cid: root, from: [liar.address, alice.address], options: .init(wantTimeout: .seconds(60), maxStrikes: 1))
+        #expect(report.droppedPeers == [liar.host.peerID])
+        #expect(try bob.node.blockstore.count() == blockCount)
+        #expect(try bob.node.cat(cid: root) == content)
+        await bob.stop()
+        await liar.stop()
+        await alice.stop()
+    }
+
+    @Test func carExportImportRoundTrip() async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        let content = pseudoRandomBytes(count: 700_000, seed: 9)
+        let root = try alice.node.add(bytes: content, cidVersion: .v1)
+        let car = alice.home.url.appendingPathComponent("file.car")
+        #expect(try alice.node.exportCAR(root: root, to: car) == 4)
+        #expect(try bob.node.importCAR(from: car) == [root])
+        #expect(try bob.node.cat(cid: root) == content)
+        #expect(try bob.node.blockstore.pinnedRoots() == [root])
+        await bob.stop()
+        await alice.stop()
+    }
+
+    @Test func addGivesKuboCIDs() async throws {
+        let node = try await RunningNode()
+        #expect(try node.node.add(bytes: Array("hello world".utf8)).description == "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD")
+        #expect(try node.node.add(bytes: Array("hello world".utf8), cidVersion: .v1).description == "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        await node.stop()
+    }
+}
+
+/// A Bitswap server that answers every want-block inline with the right prefix and wrong bytes.
+enum Liar {
+    static func install(on host: LibP2P.Host) {
+        for protocolID in Bitswap.protocolIDs {
+            host.setHandler(for: protocolID) { incoming in
+                while let message = try await Bitswap.readMessage(from: incoming.stream) {
+                    let blocks = (message.wantlist?.entries ?? []).filter { !$0.isCancel }.map { entry in
+                        BitswapMessage.Block(cid: entry.cid, data: Array("not the block you want \(entry.cid)".utf8))
+                    }
+                    guard !blocks.isEmpty else { continue }
+                    try await Bitswap.write(BitswapMessage(payload: blocks), to: incoming.stream)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import IPLD
+import Multiformats
+import Testing
+
+@testable import IPFS
+
+@Suite struct BlockstoreTests {
+    @Test func putGetHasDeleteAndUsage() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let data = Array("hello world".utf8)
+        let raw = CID.v1(codec: .raw, multihash: .sha256(data))
+        #expect(try store.get(raw) == nil)
+        #expect(try !store.has(raw))
+        try store.put(data, for: raw)
+        #expect(try store.get(raw) == data)
+        #expect(try store.has(raw))
+        #expect(try store.usage() == UInt64(data.count))
+        // Same multihash under another CID version/codec: one shared block.
+        let v0 = try CID(version: .v0, codec: .dagPB, multihash: .sha256(data))
+        #expect(try store.get(v0) == data)
+        try store.put(data, for: v0)
+        #expect(try store.count() == 1)
+        #expect(try store.usage() == UInt64(data.count))
+        #expect(try store.delete(raw))
+        #expect(try !store.has(v0))
+        #expect(try store.usage() == 0)
+        #expect(try !store.delete(raw))
+    }
+
+    @Test func refusesWrongHashAndOversizedBlocks() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let claimed = CID.v1(codec: .raw, multihash: .sha256(Array("the real bytes".utf8)))
+        #expect(throws: IPFSError.self) { try store.put(Array("other bytes".utf8), for: claimed) }
+        #expect(try store.count() == 0)
+        let big = [UInt8](repeating: 7, count: Blockstore.maxBlockSize + 1)
+        let error = #expect(throws: IPFSError.self) { try store.put(big, for: CID.v1(codec: .raw, multihash: .sha256(big))) }
+        #expect(error?.code == .limitExceeded)
+        // A batch with one bad block stores nothing.
+        let good = Array("good".utf8)
+        #expect(throws: IPFSError.self) {
+            try store.putMany([(CID.v1(codec: .raw, multihash: .sha256(good)), good), (claimed, good)])
+        }
+        #expect(try store.count() == 0)
+    }
+
+    @Test func corruptBlockIsReportedAndRemovedNeverServed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let data = pseudoRandomBytes(count: 1000, seed: 1)
+        let cid = CID.v1(codec: .raw, multihash: .sha256(data))
+        try store.put(data, for: cid)
+        var corrupted = data
+        corrupted[500] ^= 0xff
+        try store.overwriteUnverified(cid, with: corrupted)
+        let error = #expect(throws: IPFSError.self) { try store.get(cid) }
+        #expect(error?.code == .corruptBlock)
+        #expect(try !store.has(cid))
+        #expect(try store.get(cid) == nil)
+    }
+
+    @Test func survivesRestart() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let data = pseudoRandomBytes(count: 4096, seed: 2)
+        let cid = CID.v1(codec: .raw, multihash: .sha256(data))
+        do {
+            let store = try Blockstore(directory: directory.url)
+            try store.put(data, for: cid)
+            try store.pin(root: cid)
+            try store.close()
+        }
+        let reopened = try Blockstore(directory: directory.url)
+        #expect(try reopened.get(cid) == data)
+        #expect(try reopened.pinnedRoots() == [cid])
+        #expect(try reopened.usage() == 4096)
+    }
+
+    @Test func garbageCollectionKeepsPinnedDAGsOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        // A 3-chunk file (DAG-PB root over raw leaves) and a stray block.
+        var blocks: [(cid: CID, bytes: [UInt8])] = []
+        let importer = UnixFSImporter(options: .init(chunkSize: 1024, cidVersion: .v1, rawLeaves: true))
+        let root = try importer.importFile(bytes: pseudoRandomBytes(count: 3000, seed: 3)) { blocks.append(($0, $1)) }
+        #expect(blocks.count == 4)
+        try store.putMany(blocks)
+        let stray = Array("unpinned".utf8)
+        let strayCID = CID.v1(codec: .raw, multihash: .sha256(stray))
+        try store.put(stray, for: strayCID)
+        let before = try store.usage()
+
+        // Nothing pinned: everything goes.
+        try store.pin(root: root.cid)
+        var result = try store.collectGarbage()
+        #expect(result.removedBlocks == 1)
+        #expect(result.freedBytes == UInt64(stray.count))
+        #expect(try store.usage() == before - UInt64(stray.count))
+        for block in blocks { #expect(try store.has(block.cid)) }
+
+        #expect(try store.unpin(root: root.cid))
+        result = try store.collectGarbage()
+        #expect(result.removedBlocks == 4)
+        #expect(try store.count() == 0)
+        #expect(try store.usage() == 0)
+    }
+}
