@@ -7,7 +7,7 @@ struct P2PChat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2pchat",
         abstract: "Private, offline-capable peer-to-peer chat over libp2p.",
-        subcommands: [IDCommand.self, NodeCommand.self, PingCommand.self, IdentifyCommand.self, StreamCommand.self]
+        subcommands: [IDCommand.self, NodeCommand.self, PingCommand.self, IdentifyCommand.self, StreamCommand.self, MailboxCommand.self]
     )
 
     @OptionGroup var global: GlobalOptions
