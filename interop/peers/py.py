@@ -49,5 +49,10 @@ class PyPeer:
     def disconnect(self, peer_id):
         return self.call("disconnect", peer_id=peer_id)
 
+    # --- Bitswap (for interop/tests/test_bitswap_*.py) ---
+    def bitswap_fetch(self, addr, cid, timeout=300):
+        """py-libp2p's BitswapClient fetches UnixFS `cid` from `addr`: {"sha256", "size"}."""
+        return self.call("bitswap_fetch", timeout, addr=addr, cid=cid, fetch_timeout=timeout - 10)
+
     def close(self):
         self.helper.close()

@@ -230,6 +230,33 @@ class Peer:
         }
 
 
+# --- Bitswap client (added for interop/tests/test_bitswap_*.py) ------------------------
+async def _bitswap_client(peer):
+    """One BitswapClient per peer process, started on the peer's nursery (it needs one)."""
+    client = getattr(peer, "_bitswap", None)
+    if client is None:
+        from libp2p.bitswap import BitswapClient
+        client = BitswapClient(peer.host)
+        client.set_nursery(peer.nursery)
+        await client.start()
+        peer._bitswap = client
+    return client
+
+
+async def _m_bitswap_fetch(self, addr, cid, fetch_timeout=120.0):
+    """Fetches the UnixFS file `cid` from the peer at `addr` over Bitswap; returns
+    {"sha256": ..., "size": ...}."""
+    from libp2p.bitswap.dag import MerkleDag
+    client = await _bitswap_client(self)
+    info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
+    await self.host.connect(info)
+    data, _ = await MerkleDag(client).fetch_file(cid, peer_id=info.peer_id, timeout=fetch_timeout)
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+Peer.m_bitswap_fetch = _m_bitswap_fetch
+
+
 async def serve_rpc(peer, out):
     stdin = trio.lowlevel.FdStream(os.dup(0))
     buf = b""

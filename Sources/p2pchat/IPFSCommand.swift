@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import IPFS
+import LibP2P
+import Multiformats
+
+/// `p2pchat ipfs`: the node's IPFS side — UnixFS add/get over Bitswap, CAR files, serving.
+struct IPFSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipfs",
+        abstract: "Add files to the node's block store, fetch them over Bitswap, import/export CAR files.",
+        subcommands: [Add.self, Get.self, CAR.self, Serve.self]
+    )
+
+    @ParentCommand var root: P2PChat
+
+    /// Opens the IPFS node of the home on an identity's (not yet running) host.
+    static func withNode<T: Sendable>(_ global: GlobalOptions, network: Bool, _ body: @Sendable (IPFSNode, LibP2P.Host) async throws -> T) async throws -> T {
+        let home = try global.openHome()
+        let identity = try home.loadOrCreateIdentity()
+        let logger = try global.makeLogger()
+        let open: @Sendable (LibP2P.Host) throws -> IPFSNode = { host in
+            do {
+                return try IPFSNode(home: home.directory, host: host, logger: logger)
+            } catch {
+                throw CLIError("cannot open the block store in \(home.directory.path)/blocks: \(error)")
+            }
+        }
+        guard network else {
+            let host = LibP2P.Host(configuration: HostConfiguration(identity: identity), logger: logger)
+            return try await body(try open(host), host)
+        }
+        return try await HostRunner.withHost(identity: identity, logger: logger) { host in
+            let node = try open(host)
+            node.register()
+            return try await body(node, host)
+        }
+    }
+
+    static func parseCID(_ text: String) throws -> CID {
+        do { return try CID(parsing: text) } catch {
+            throw CLIError("invalid CID '\(text)': \(error)")
+        }
+    }
+
+    /// `p2pchat ipfs add FILE`: imports a file as UnixFS (Kubo-identical CIDs) and pins it.
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a file into the block store (UnixFS, pinned); prints its CID.")
+        @ParentCommand var parent: IPFSCommand
+
+        @Argument(help: "The file to add.")
+        var file: String
+        @Option(name: .long, help: "CID version: 0 (Kubo's default) or 1 (implies raw leaves).")
+        var cidVersion: Int = 0
+        @Flag(name: .long, help: "Store leaves as raw blocks (needs --cid-version 1).")
+        var rawLeaves = false
+
+        func validate() throws {
+            guard cidVersion == 0 || cidVersion == 1 else { throw ValidationError("--cid-version must be 0 or 1") }
+            if rawLeaves && cidVersion == 0 { throw ValidationError("--raw-leaves needs --cid-version 1") }
+        }
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: file)
+            let version: CID.Version = cidVersion == 1 ? .v1 : .v0
+            let rawLeaves: Bool? = rawLeaves ? true : nil
+            let cid = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
+                do {
+                    return try node.add(file: url, cidVersion: version, rawLeaves: rawLeaves)
+                } catch {
+                    throw CLIError("cannot add \(url.path): \(error)")
+                }
+            }
+            Output.line(cid.description)
+        }
+    }
+
+    /// `p2pchat ipfs get CID --peer ADDR -o FILE`: fetches over Bitswap, verifies, writes the file.
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fetch a UnixFS file over Bitswap from the given peers and write it to a file.")
+        @ParentCommand var parent: IPFSCommand
+
+        @Argument(help: "The root CID.")
+        var cid: String
+        @Option(name: .long, help: "A peer multiaddr ending in /p2p/<id> (repeatable).")
+        var peer: [String] = []
+        @Option(name: [.short, .customLong("output")], help: "Where to write the file.")
+        var output: String
+
+        func run() async throws {
+            let root = try IPFSCommand.parseCID(cid)
+            let peers = try peer.map(Dialing.parseTarget)
+            let url = URL(fileURLWithPath: output)
+            let report = try await IPFSCommand.withNode(parent.root.global, network: !peers.isEmpty) { node, _ in
+                do {
+                    return try await node.get(cid: root, from: peers, to: url)
+                } catch {
+                    throw CLIError("cannot get \(root): \(error)")
+                }
+            }
+            Output.line("\(root) \(report.blocksFetched) blocks \(report.bytesFetched) bytes fetched -> \(url.path)")
+        }
+    }
+
+    /// `p2pchat ipfs car export|import`.
+    struct CAR: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "car", abstract: "Export a DAG to a CAR v1 file, or import one.", subcommands: [Export.self, Import.self])
+        @ParentCommand var parent: IPFSCommand
+
+        struct Export: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Write the DAG under CID as a CAR v1 file.")
+            @ParentCommand var parent: CAR
+            @Argument(help: "The root CID.") var cid: String
+            @Option(name: [.short, .customLong("output")], help: "The CAR file to write.") var output: String
+
+            func run() async throws {
+                let root = try IPFSCommand.parseCID(cid)
+                let url = URL(fileURLWithPath: output)
+                let global = parent.parent.root.global
+                let count = try await IPFSCommand.withNode(global, network: false) { node, _ in
+                    do { return try node.exportCAR(root: root, to: url) } catch {
+                        throw CLIError("cannot export \(root): \(error)")
+                    }
+                }
+                Output.line("\(root) \(count) blocks -> \(url.path)")
+            }
+        }
+
+        struct Import: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Read a CAR v1 file into the block store (verified) and pin its roots.")
+            @ParentCommand var parent: CAR
+            @Argument(help: "The CAR file.") var file: String
+
+            func run() async throws {
+                let url = URL(fileURLWithPath: file)
+                let global = parent.parent.root.global
+                let roots = try await IPFSCommand.withNode(global, network: false) { node, _ in
+                    do { return try node.importCAR(from: url) } catch {
+                        throw CLIError("cannot import \(url.path): \(error)")
+                    }
+                }
+                for root in roots { Output.line(root.description) }
+            }
+        }
+    }
+
+    /// `p2pchat ipfs serve`: a host serving the block store over Bitswap (like `node`).
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve the block store over Bitswap; prints one multiaddr per listen address.")
+        @ParentCommand var parent: IPFSCommand
+        @Option(name: .long, help: "Multiaddr to listen on (repeatable).")
+        var listen: [String] = ["/ip4/127.0.0.1/tcp/0"]
+
+        func run() async throws {
+            let addresses = try listen.map { text in
+                do { return try Multiaddr(text) } catch { throw CLIError("invalid listen address '\(text)': \(error)") }
+            }
+            try await IPFSCommand.withNode(parent.root.global, network: true) { _, host in
+                for address in addresses {
+                    let bound: [Multiaddr]
+                    do { bound = try await host.listen(on: address) } catch {
+                        throw CLIError(error, context: "cannot listen on \(address)")
+                    }
+                    for full in bound { Output.line(full.description) }
+                }
+                await HostRunner.waitForTerminationSignal()
+            }
+        }
+    }
+}
