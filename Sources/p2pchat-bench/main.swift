@@ -180,6 +180,7 @@ func streamThroughput(totalBytes: Int) async throws -> Double {
     }
 }
 
+AllocatorTuning.apply()
 let options = Options(arguments: CommandLine.arguments)
 let totalBytes = options.megabytes << 20
 let megabyte = 1_000_000.0

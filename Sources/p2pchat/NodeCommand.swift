@@ -1,4 +1,5 @@
 import ArgumentParser
+import IPFS
 import LibP2P
 import Multiformats
 import NIOCore
@@ -20,13 +21,22 @@ struct NodeCommand: AsyncParsableCommand {
     var echo: [String] = []
 
     func run() async throws {
-        let identity = try global.openHome().loadOrCreateIdentity()
+        let home = try global.openHome()
+        let identity = try home.loadOrCreateIdentity()
         let logger = try global.makeLogger()
         let addresses = try listen.map { text in
             do { return try Multiaddr(text) } catch { throw CLIError("invalid listen address '\(text)': \(error)") }
         }
         let protocols = echo
         try await HostRunner.withHost(identity: identity, logger: logger) { host in
+            // Serve this home's blockstore over Bitswap (an IPFS peer: Kubo can fetch what we hold).
+            let ipfs: IPFSNode
+            do {
+                ipfs = try IPFSNode(home: home.directory, host: host)
+            } catch {
+                throw CLIError(error, context: "cannot open the blockstore in \(home.directory.path)")
+            }
+            ipfs.register()
             for protocolID in protocols {
                 host.setHandler(for: protocolID) { incoming in
                     try await EchoProtocol.serve(incoming.stream)
