@@ -86,6 +86,75 @@ def kubo_tunnel_throughput(megabytes):
         helper.close()
 
 
+def run_checked(cmd, timeout=1200):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
+    return r.stdout
+
+
+def start_our_node(p2pchat, home):
+    proc = subprocess.Popen([p2pchat, "--home", home, "node", "--listen", "/ip4/127.0.0.1/tcp/0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    addr = proc.stdout.readline().strip()
+    if not addr:
+        proc.kill()
+        raise RuntimeError("our node printed no address")
+    return proc, addr
+
+
+def bitswap_transfers(p2pchat, megabytes):
+    """256 MiB (by default) random file: Kubo->Kubo, Kubo->us, us->Kubo, us->us, MB/s each."""
+    import tempfile
+    work = tempfile.mkdtemp(prefix="bench-bitswap-")
+    path = os.path.join(work, "random.bin")
+    with open(path, "wb") as f:
+        for _ in range(megabytes):
+            f.write(os.urandom(1 << 20))
+    total = megabytes << 20
+    figures = {}
+    helper = KuboHelper()
+    ours = []
+    try:
+        a = helper.new_node()
+        b = helper.new_node()
+        kubo_cid = a.add_file(path, timeout=600)
+        if isinstance(kubo_cid, dict):
+            kubo_cid = kubo_cid.get("cid", kubo_cid)
+        # Kubo -> Kubo (baseline)
+        b.connect(a.p2p_addr)
+        start = time.perf_counter()
+        b.download(kubo_cid, os.path.join(work, "k2k.out"), timeout=1200)
+        figures["kubo_to_kubo"] = total / (time.perf_counter() - start)
+        # Kubo -> us
+        home_get = os.path.join(work, "us-get")
+        start = time.perf_counter()
+        run_checked([p2pchat, "--home", home_get, "ipfs", "get", kubo_cid, "--peer", a.p2p_addr, "-o", os.path.join(work, "k2u.out")])
+        figures["kubo_to_us"] = total / (time.perf_counter() - start)
+        # us -> Kubo: our node serves a file it added (Kubo's default settings: CIDv0)
+        home_serve = os.path.join(work, "us-serve")
+        our_cid = run_checked([p2pchat, "--home", home_serve, "ipfs", "add", path]).split()[-1]
+        node, addr = start_our_node(p2pchat, home_serve)
+        ours.append(node)
+        c = helper.new_node()
+        c.connect(addr)
+        start = time.perf_counter()
+        c.download(our_cid, os.path.join(work, "u2k.out"), timeout=1200)
+        figures["us_to_kubo"] = total / (time.perf_counter() - start)
+        # us -> us
+        home_get2 = os.path.join(work, "us-get2")
+        start = time.perf_counter()
+        run_checked([p2pchat, "--home", home_get2, "ipfs", "get", our_cid, "--peer", addr, "-o", os.path.join(work, "u2u.out")])
+        figures["us_to_us"] = total / (time.perf_counter() - start)
+        figures["same_cid"] = (our_cid == kubo_cid)
+    finally:
+        for node in ours:
+            node.kill()
+        helper.close()
+        subprocess.run(["rm", "-rf", work])
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=int, default=256)
@@ -93,10 +162,13 @@ def main():
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--deposits", type=int, default=20000)
     parser.add_argument("--bench-bin", required=True)
+    parser.add_argument("--p2pchat-bin", required=True)
+    parser.add_argument("--bitswap-megabytes", type=int, default=256)
     args = parser.parse_args()
     require_isolated_network()
 
     kubo = kubo_tunnel_throughput(args.megabytes) / 1e6
+    bitswap = bitswap_transfers(args.p2pchat_bin, args.bitswap_megabytes) if args.bitswap_megabytes > 0 else None
     out = subprocess.run([args.bench_bin, "--megabytes", str(args.megabytes), "--handshakes", str(args.handshakes), "--messages", str(args.messages), "--deposits", str(args.deposits), "--json"],
                          check=True, capture_output=True, text=True, timeout=1200)
     ours = json.loads(out.stdout)
@@ -122,7 +194,14 @@ def main():
     print(f"  deposits, 100 concurrent senders, 1 KiB, durable {ours['mailbox_deposits_per_s']:8.1f} /s   (goal >= 5000)")
     print(f"  drain of 10,000 queued messages                 {ours['mailbox_drain_10000_s']:9.2f} s    (goal < 2 s)")
 
+    if bitswap:
+        base = bitswap["kubo_to_kubo"]
+        print(f"bitswap, {args.bitswap_megabytes} MiB random file (issue: IPFS), same run (same CID from both: {bitswap['same_cid']}):")
+        print(f"  Kubo -> Kubo                                    {base / 1e6:9.1f} MB/s   (baseline)")
+        print(f"  Kubo -> us                                      {bitswap['kubo_to_us'] / 1e6:9.1f} MB/s   {bitswap['kubo_to_us'] / base:5.2f}x (goal >= 1x)")
+        print(f"  us -> Kubo                                      {bitswap['us_to_kubo'] / 1e6:9.1f} MB/s   {bitswap['us_to_kubo'] / base:5.2f}x")
+        print(f"  us -> us                                        {bitswap['us_to_us'] / 1e6:9.1f} MB/s   {bitswap['us_to_us'] / base:5.2f}x (goal >= 5x)")
+
 
 if __name__ == "__main__":
     main()
-
