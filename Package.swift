@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Mailbox", targets: ["Mailbox"]),
         .library(name: "ChatNode", targets: ["ChatNode"]),
         .library(name: "Storacha", targets: ["Storacha"]),
+        .library(name: "ChatWeb", targets: ["ChatWeb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // Codecs only: no networking, no crypto beyond hashing.
@@ -148,9 +151,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Local web UI and JSON/WebSocket API over ChatNode (Hummingbird 2).
+        .target(
+            name: "ChatWeb",
+            dependencies: [
+                "ChatNode",
+                "ChatStore",
+                "ChatCrypto",
+                "IPFS",
+                "LibP2P",
+                "Multiformats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Assets")]
+        ),
         .executableTarget(
             name: "p2pchat",
             dependencies: [
+                "ChatWeb",
                 "IPFS",
                 "IPLD",
                 "ChatNode",
@@ -182,6 +203,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IPLDTests", dependencies: ["IPLD", "Multiformats"]),
+        .testTarget(
+            name: "ChatWebTests",
+            dependencies: [
+                "ChatWeb", "ChatNode", "ChatStore", "LibP2P",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ]
+        ),
         .testTarget(
             name: "StorachaTests",
             dependencies: [
