@@ -1,0 +1,262 @@
+import ChatCrypto
+import ChatStore
+import Foundation
+import LibP2P
+import Logging
+import Multiformats
+import Synchronization
+
+/// The sending half of direct delivery: drains the outbox (ARCHITECTURE.md Delivery §1–2, §5).
+///
+/// One pass at a time; within a pass, one pipeline per contact (contacts in parallel). A
+/// contact's queued messages go out in sequence order; each is sealed at its first attempt
+/// (`commitSealed`: envelope and session advance together) and every retry resends the same
+/// bytes. The peer's ack makes a text `sent` (receipts and control messages are done then);
+/// receipts later make it `delivered`/`read`. An unreachable contact's first message is
+/// rescheduled with `RetryPolicy` backoff; a presence change or a `kick` makes it due at once.
+/// Messages past their TTL become `failed(expired)`.
+final class DeliveryEngine: Sendable {
+    /// Envelopes written before reading their acknowledgements.
+    static let batchSize = 32
+
+    let account: ChatAccount
+    let host: LibP2P.Host
+    let locks: KeyedLock<PeerID>
+    let configuration: ChatNodeConfiguration
+    let logger: Logger
+    private let doorbell = Doorbell()
+    private let forced = Mutex<(all: Bool, peers: Set<PeerID>)>((false, []))
+    private let random = Mutex(SystemRandomNumberGenerator())
+    private let passes = Mutex<UInt64>(0)
+
+    init(account: ChatAccount, host: LibP2P.Host, locks: KeyedLock<PeerID>, configuration: ChatNodeConfiguration, logger: Logger) {
+        self.account = account
+        self.host = host
+        self.locks = locks
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Makes every contact's queue due now and wakes the loop (new work, e.g. `send`).
+    func kickAll() {
+        forced.withLock { $0.all = true }
+        doorbell.ring()
+    }
+
+    /// Makes `peer`'s queue due now (it came online, or owes it a receipt) and wakes the loop.
+    func wake(_ peer: PeerID) {
+        forced.withLock { _ = $0.peers.insert(peer) }
+        doorbell.ring()
+    }
+
+    /// How many passes completed (for tests and `send --wait`).
+    var completedPasses: UInt64 { passes.withLock { $0 } }
+
+    /// Delivers until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            var nextDue: Date?
+            do {
+                nextDue = try await pass()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("delivery pass failed", metadata: ["reason": "\(error)"])
+            }
+            passes.withLock { $0 += 1 }
+            var wait = configuration.idleWakeInterval
+            if let nextDue {
+                let seconds = max(0, nextDue.timeIntervalSince(account.now()))
+                wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
+            }
+            await doorbell.wait(atMost: wait)
+        }
+    }
+
+    /// One pass over the outbox; returns when the earliest rescheduled message is due.
+    func pass() async throws -> Date? {
+        let now = account.now()
+        let expired = try await account.database.expireOverdue(now: now)
+        if !expired.isEmpty { logger.info("messages expired", metadata: ["count": "\(expired.count)"]) }
+        let entries = try await account.database.dueOutbox(now: .distantFuture, limit: 1_000_000)
+        var queues: [ContactID: [OutboxEntry]] = [:]
+        var earliestExpiry: Date?
+        for entry in entries {
+            if let expiry = entry.message.expiresAt { earliestExpiry = min(earliestExpiry ?? expiry, expiry) }
+            guard entry.message.state == .queued else { continue }
+            queues[entry.contactID, default: []].append(entry)
+        }
+        let (forceAll, forcedPeers) = forced.withLock { state in
+            defer { state = (false, []) }
+            return state
+        }
+        var nextDue = earliestExpiry
+        var due: [(Contact, [OutboxEntry])] = []
+        for (contactID, queue) in queues {
+            let ordered = queue.sorted { $0.message.seq < $1.message.seq }
+            guard let contact = try await account.database.contact(id: contactID) else { continue }
+            if forceAll || forcedPeers.contains(contact.peerID) || ordered[0].nextAttemptAt <= now {
+                due.append((contact, ordered))
+            } else {
+                nextDue = min(nextDue ?? ordered[0].nextAttemptAt, ordered[0].nextAttemptAt)
+            }
+        }
+        let rescheduled = await withTaskGroup(of: Date?.self) { group in
+            for (contact, queue) in due {
+                group.addTask { await self.deliver(queue, to: contact) }
+            }
+            var earliest: Date?
+            for await date in group {
+                if let date { earliest = min(earliest ?? date, date) }
+            }
+            return earliest
+        }
+        if let rescheduled { nextDue = min(nextDue ?? rescheduled, rescheduled) }
+        return nextDue
+    }
+
+    /// Delivers `queue` (one contact's queued messages, in order); returns the retry time if it stopped early.
+    private func deliver(_ queue: [OutboxEntry], to contact: Contact) async -> Date? {
+        let stream: BufferedByteStream
+        do {
+            stream = try await open(to: contact)
+        } catch {
+            return await reschedule(queue[0], error: "unreachable: \(Self.describe(error))")
+        }
+        let result = await deliver(queue, to: contact, over: stream)
+        await stream.close()
+        return result
+    }
+
+    private func deliver(_ queue: [OutboxEntry], to contact: Contact, over stream: BufferedByteStream) async -> Date? {
+        var remaining = queue[...]
+        while !remaining.isEmpty {
+            var written: [OutboxEntry] = []
+            do {
+                while written.count < Self.batchSize, let entry = remaining.first {
+                    guard let envelope = try await envelope(for: entry, contact: contact) else {
+                        remaining.removeFirst()  // marked failed (unsealable); keep going
+                        continue
+                    }
+                    try await stream.writeLengthPrefixed(DeliveryProtocol.encodeDeliver(Array(envelope)))
+                    written.append(entry)
+                    remaining.removeFirst()
+                }
+                while let entry = written.first {
+                    let ack = try await withDeadline(configuration.ackTimeout, closing: stream, what: "acknowledgement from \(contact.displayName)") {
+                        try await DeliveryProtocol.readAck(from: stream)
+                    }
+                    try await apply(ack, to: entry)
+                    written.removeFirst()
+                }
+            } catch is CancellationError {
+                return nil
+            } catch {
+                guard let head = written.first ?? remaining.first else { return nil }
+                return await reschedule(head, error: "delivery interrupted: \(Self.describe(error))")
+            }
+        }
+        return nil
+    }
+
+    private func open(to contact: Contact) async throws -> BufferedByteStream {
+        host.peerStore.addAddresses(contact.addresses, for: contact.peerID)
+        let negotiated = try await withDeadline(configuration.dialTimeout, closing: nil, what: "dialing \(contact.displayName)") { [host] in
+            try await host.newStream(to: contact.peerID, protocols: [DeliveryProtocol.protocolID])
+        }
+        return negotiated.stream
+    }
+
+    /// The entry's envelope: the stored one, or sealed now (first attempt) under the contact lock.
+    private func envelope(for entry: OutboxEntry, contact: Contact) async throws -> Data? {
+        if let envelope = entry.envelope { return envelope }
+        for _ in 0..<5 {
+            do {
+                return try await locks.withLock(contact.peerID) {
+                    try await self.sealLocked(entry, contact: contact)
+                }
+            } catch let error as ChatStoreError where error.code == .sessionConflict {
+                continue
+            } catch let error as ChatStoreError where error.code == .alreadySealed {
+                // Another process sealed it first: use its envelope.
+                let entries = try await account.database.dueOutbox(now: .distantFuture, limit: 1_000_000)
+                return entries.first { $0.message.id == entry.message.id }?.envelope
+            }
+        }
+        throw ChatNodeError(.control, "session with \(contact.displayName) keeps changing")
+    }
+
+    private func sealLocked(_ entry: OutboxEntry, contact: Contact) async throws -> Data? {
+        let database = account.database
+        let message = entry.message
+        guard let stored = try await database.loadSession(contactID: contact.id) else {
+            try await fail(message.id, .unsealable, "no session with \(contact.displayName)")
+            return nil
+        }
+        var body = message.body
+        if message.kind == .receipt, var receipt = try? ReceiptContent(parsing: body) {
+            var kept: [String] = []
+            for id in receipt.messageIDs where try await database.message(id: id) != nil {
+                kept.append(id.description)
+            }
+            guard !kept.isEmpty else {
+                try await fail(message.id, .unsealable, "receipt for messages that were never stored")
+                return nil
+            }
+            receipt.ids = kept
+            body = receipt.body
+        }
+        var session = try InboundProcessor.restore(stored)
+        let envelope: Envelope
+        do {
+            let content = try PlainContent(
+                kind: message.kind.contentKind, sender: account.peerID, conversationID: contact.conversationID.bytes,
+                sequence: UInt64(message.seq), sentAt: message.sentAt.unixMilliseconds, messageID: message.id.bytes,
+                replyTo: message.replyTo?.bytes, body: Array(body.utf8))
+            envelope = try session.seal(content: content, now: account.now().unixMilliseconds)
+        } catch let error as ChatCryptoError {
+            try await fail(message.id, .unsealable, "\(error.code): \(error.message)")
+            return nil
+        }
+        let data = Data(envelope.encoded)
+        try await database.commitSealed(
+            messageID: message.id, envelope: data, contactID: contact.id, sessionState: Data(session.serialized()),
+            expectedSessionVersion: stored.version, now: account.now())
+        return data
+    }
+
+    private func apply(_ ack: DeliveryProtocol.Ack, to entry: OutboxEntry) async throws {
+        let message = entry.message
+        switch ack.status {
+        case .stored, .duplicate:
+            try await account.database.markState(messageID: message.id, state: message.kind.isVisible ? .sent : .delivered, now: account.now())
+        case .rejected:
+            logger.warning("envelope rejected", metadata: ["message": "\(message.id)", "reason": "\(ack.reason)"])
+            try await fail(message.id, .rejected, ack.reason.isEmpty ? "rejected by the recipient" : ack.reason)
+        }
+    }
+
+    private func fail(_ id: MessageID, _ reason: FailureReason, _ error: String) async throws {
+        try await account.database.markState(messageID: id, state: .failed(reason), error: error, now: account.now())
+    }
+
+    private func reschedule(_ entry: OutboxEntry, error: String) async -> Date? {
+        let delay = random.withLock { generator in
+            configuration.retryPolicy.delay(afterFailedAttempts: entry.attempts + 1, using: &generator)
+        }
+        let next = account.now().addingTimeInterval(RetryPolicy.seconds(delay))
+        do {
+            try await account.database.markAttempt(messageID: entry.message.id, nextAttemptAt: next, error: error)
+        } catch {
+            logger.warning("cannot reschedule", metadata: ["message": "\(entry.message.id)", "reason": "\(error)"])
+        }
+        logger.info("delivery deferred", metadata: ["message": "\(entry.message.id)", "retry-in": "\(delay)", "reason": "\(error)"])
+        return next
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? ChatNodeError { return error.message }
+        if let error = error as? LibP2PError { return error.message }
+        return "\(error)"
+    }
+}

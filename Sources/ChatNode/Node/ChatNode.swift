@@ -1,0 +1,221 @@
+import ChatCrypto
+import ChatStore
+import Foundation
+import LibP2P
+import Logging
+import Multiformats
+import ServiceLifecycle
+import Synchronization
+
+/// The chat node for one home, as a `Service`: a libp2p host with our identity, direct delivery
+/// on `/p2pchat/msg/1.0.0` (inbound and the outbox engine), presence from connection events,
+/// and the home's control socket for commands (ARCHITECTURE.md Delivery, Surfaces).
+///
+/// `run()` owns all work in one task group and returns on graceful shutdown or cancellation.
+public final class ChatNode: Service, Sendable {
+    /// The home's offline operations and database.
+    public let account: ChatAccount
+    /// Which contacts are connected.
+    public let presence = PresenceTracker()
+    /// The libp2p host.
+    public let host: LibP2P.Host
+    let configuration: ChatNodeConfiguration
+    let logger: Logger
+    let engine: DeliveryEngine
+    let inbound: InboundProcessor
+    private let ready = Mutex<(addresses: [Multiaddr]?, failure: ChatNodeError?, waiters: [CheckedContinuation<[Multiaddr], any Error>])>((nil, nil, []))
+
+    /// A node for `account`'s home.
+    public init(account: ChatAccount, configuration: ChatNodeConfiguration = ChatNodeConfiguration(), logger: Logger = Logger(label: "p2pchat.node")) {
+        self.account = account
+        self.configuration = configuration
+        self.logger = logger
+        let host = LibP2P.Host(configuration: HostConfiguration(identity: account.identity), logger: logger)
+        self.host = host
+        let locks = KeyedLock<PeerID>()
+        let engine = DeliveryEngine(account: account, host: host, locks: locks, configuration: configuration, logger: logger)
+        self.engine = engine
+        self.inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
+    }
+
+    /// Our PeerID.
+    public var peerID: PeerID { account.peerID }
+
+    /// Asks the engine to try every queued message now.
+    public func kick() { engine.kickAll() }
+
+    /// The contacts' PeerIDs that are connected now.
+    public var onlinePeers: Set<PeerID> { presence.onlinePeers }
+
+    /// The full listen multiaddrs (ending in `/p2p/<id>`) once the node listens; throws if it could not.
+    public func listeningAddresses() async throws -> [Multiaddr] {
+        try await withCheckedThrowingContinuation { continuation in
+            let result = ready.withLock { state -> Result<[Multiaddr], any Error>? in
+                if let addresses = state.addresses { return .success(addresses) }
+                if let failure = state.failure { return .failure(failure) }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    private func resolveReady(_ result: Result<[Multiaddr], ChatNodeError>) {
+        let waiters = ready.withLock { state in
+            switch result {
+            case .success(let addresses): state.addresses = addresses
+            case .failure(let error): state.failure = error
+            }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
+    }
+
+    /// How many delivery passes have completed.
+    public var completedDeliveryPasses: UInt64 { engine.completedPasses }
+
+    // MARK: Running
+
+    /// Runs until graceful shutdown or cancellation.
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { [self] in
+                try await runUntilCancelled()
+            }
+        } catch is CancellationError {
+            // Graceful shutdown or cancellation: a normal end.
+        }
+    }
+
+    private func runUntilCancelled() async throws {
+        let profile: LocalProfile
+        do {
+            profile = try await account.profile()
+        } catch let error as ChatNodeError {
+            resolveReady(.failure(error))
+            throw error
+        }
+        var controlServer: ControlSocket.Server?
+        if configuration.servesControlSocket {
+            if await ControlSocket.send(ControlRequest(op: .presence), home: account.home) != nil {
+                let error = ChatNodeError(.control, "a node is already running for \(account.home.path); stop it first or use it")
+                resolveReady(.failure(error))
+                throw error
+            }
+            do {
+                controlServer = try await ControlSocket.bind(in: account.home)
+            } catch let error as ChatNodeError {
+                resolveReady(.failure(error))
+                throw error
+            }
+        }
+        let control = controlServer
+        let events = host.events()
+        host.setHandler(for: DeliveryProtocol.protocolID) { [inbound, logger] incoming in
+            try await Self.serveDelivery(incoming, inbound: inbound, logger: logger)
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.host.run() }
+            let bound: [Multiaddr]
+            do {
+                bound = try await listen(profile: profile)
+            } catch let error as ChatNodeError {
+                resolveReady(.failure(error))
+                await host.shutdown()
+                if let control { try? await control.channel.close() }
+                throw error
+            }
+            group.addTask { await self.trackPresence(events) }
+            group.addTask { await self.engine.run() }
+            if let control {
+                group.addTask {
+                    await ControlSocket.serve(control, logger: self.logger) { request in
+                        await self.handle(request)
+                    }
+                }
+            }
+            resolveReady(.success(bound))
+            engine.kickAll()
+            // Wait for cancellation, then close what does not end by itself.
+            group.addTask {
+                await Self.waitForCancellation()
+                await self.host.shutdown()
+                if let control {
+                    try? await control.channel.close()
+                    try? FileManager.default.removeItem(atPath: ControlSocket.path(in: self.account.home))
+                }
+            }
+        }
+    }
+
+    private static func waitForCancellation() async {
+        let (stream, _) = AsyncStream<Void>.makeStream()
+        for await _ in stream {}
+    }
+
+    private func listen(profile: LocalProfile) async throws -> [Multiaddr] {
+        var requested = configuration.listenAddresses ?? []
+        if requested.isEmpty {
+            let port = profile.listenPort ?? 0
+            requested = [try Multiaddr("/ip4/127.0.0.1/tcp/\(port)")]
+        }
+        var bound: [Multiaddr] = []
+        for address in requested {
+            do {
+                bound += try await host.listen(on: address)
+            } catch {
+                throw ChatNodeError(.unreachable, "cannot listen on \(address) (\(error)); is another node using the port? choose one with --listen", underlying: error)
+            }
+        }
+        if configuration.announcesAddressChanges, let port = bound.first.flatMap(Self.tcpPort(of:)), port != profile.listenPort {
+            try await account.database.setListenPort(port, now: account.now())
+            try await account.announceAddresses(bound)
+            logger.info("listen address changed; contacts will be told", metadata: ["port": "\(port)"])
+        }
+        return bound
+    }
+
+    static func tcpPort(of address: Multiaddr) -> UInt16? {
+        let parts = address.description.split(separator: "/")
+        guard let index = parts.firstIndex(of: "tcp"), index + 1 < parts.count else { return nil }
+        return UInt16(parts[index + 1])
+    }
+
+    private func trackPresence(_ events: AsyncStream<HostEvent>) async {
+        for await event in events {
+            guard let change = presence.apply(event), change.isOnline else { continue }
+            if (try? await account.database.contact(peerID: change.peer)) != nil {
+                engine.wake(change.peer)
+            }
+        }
+    }
+
+    private func handle(_ request: ControlRequest) async -> ControlResponse {
+        switch request.op {
+        case .kick:
+            engine.kickAll()
+            return ControlResponse(ok: true)
+        case .presence:
+            return ControlResponse(ok: true, online: presence.onlinePeers.map(\.description).sorted())
+        case .addresses:
+            return ControlResponse(ok: true, addresses: host.listenAddresses.map(\.description))
+        }
+    }
+
+    /// Serves one inbound delivery stream: envelope in, ack out, in order, until the sender closes.
+    static func serveDelivery(_ incoming: LibP2P.Host.IncomingStream, inbound: InboundProcessor, logger: Logger) async throws {
+        let peer = incoming.connection.remotePeer
+        let stream = incoming.stream
+        do {
+            while let envelope = try await DeliveryProtocol.readDeliver(from: stream) {
+                let ack = try await inbound.receive(envelope, from: peer)
+                try await stream.writeLengthPrefixed(ack.encoded())
+            }
+            try? await stream.closeWrite()
+        } catch {
+            logger.info("delivery stream closed", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+            await stream.close()
+        }
+    }
+}

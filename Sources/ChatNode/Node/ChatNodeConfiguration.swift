@@ -1,0 +1,25 @@
+import Foundation
+import Multiformats
+
+/// How a `ChatNode` runs.
+public struct ChatNodeConfiguration: Sendable {
+    /// Where to listen; `nil` listens on the port stored at `init` (`/ip4/127.0.0.1/tcp/<port>`).
+    public var listenAddresses: [Multiaddr]?
+    /// Whether to serve the home's control socket (`node.sock`); short-lived nodes don't.
+    public var servesControlSocket = true
+    /// Whether to tell contacts when our listen addresses differ from the stored ones.
+    public var announcesAddressChanges = true
+    /// Backoff for unreachable contacts.
+    public var retryPolicy = RetryPolicy.default
+    /// How long dialing a contact may take.
+    public var dialTimeout: Duration = .seconds(5)
+    /// How long the peer may take to acknowledge one envelope.
+    public var ackTimeout: Duration = .seconds(30)
+    /// The longest the delivery loop sleeps without a reason (TTL checks).
+    public var idleWakeInterval: Duration = .seconds(60)
+
+    /// The defaults.
+    public init(listenAddresses: [Multiaddr]? = nil) {
+        self.listenAddresses = listenAddresses
+    }
+}
