@@ -95,8 +95,9 @@ struct VectorTests {
         let invocation = try #require(receipt.invocation)
         #expect(invocation.ucan.capabilities.first?.can == "filecoin/accept")
         #expect(invocation.ucan.expiration == nil)
-        // The signer behind did:web:web3.storage in the w3up fixtures is one of the README keys.
-        let keys = try StorachaVectors.keys.map { try DID(parsing: $0.did) }
+        // The signer behind did:web:web3.storage: try the README keys and the published
+        // web3.storage service key.
+        let keys = try (StorachaVectors.keys.map(\.did) + ["did:key:z6MkqdncRZ1wj8zxCTDUQ8CRT8NQWd63T7mZRvZUX8B7XDFi"]).map { try DID(parsing: $0) }
         let receiptKey = keys.first { receipt.verifySignature(key: $0) }
         let invocationKey = keys.first { invocation.ucan.verifySignature(key: $0) }
         #expect(receiptKey != nil, "receipt signature verifies with no known key")
