@@ -40,3 +40,14 @@ struct Home {
         return identity
     }
 }
+
+extension Home {
+    /// Our identity, which `p2pchat init` created; a one-line error when it is missing.
+    func loadIdentity() throws -> IdentityKeyPair {
+        let url = directory.appendingPathComponent(Self.identityFileName)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw CLIError("no identity in \(directory.path): run `p2pchat --home \(directory.path) init --name NAME` first")
+        }
+        return try loadOrCreateIdentity()
+    }
+}

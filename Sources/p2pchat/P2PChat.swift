@@ -8,7 +8,15 @@ struct P2PChat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2pchat",
         abstract: "Private, offline-capable peer-to-peer chat over libp2p.",
-        subcommands: [IDCommand.self, NodeCommand.self, PingCommand.self, IdentifyCommand.self, StreamCommand.self, MailboxCommand.self, IPFSCommand.self]
+        subcommands: [
+            // Chat
+            InitCommand.self, InviteCommand.self, ContactsCommand.self, SendCommand.self, MessagesCommand.self,
+            SearchCommand.self, StatusCommand.self, UpCommand.self,
+            // Mailbox and IPFS
+            MailboxCommand.self, IPFSCommand.self,
+            // libp2p diagnostics
+            IDCommand.self, NodeCommand.self, PingCommand.self, IdentifyCommand.self, StreamCommand.self,
+        ]
     )
 
     @OptionGroup var global: GlobalOptions

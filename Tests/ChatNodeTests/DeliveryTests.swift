@@ -49,3 +49,82 @@ struct DeliveryTests {
         }
     }
 }
+
+@Suite("Retries and expiry")
+struct RetryTests {
+    static let fast = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300), multiplier: 2, jitter: 0.5)
+
+    @Test("offline recipient: retries with backoff, then delivery once it comes online")
+    func offlineThenOnline() async throws {
+        try await withTemporaryHome { homeA in
+            try await withTemporaryHome { homeB in
+                let alice = try await makeAccount(home: homeA, name: "alice")
+                let bob = try await makeAccount(home: homeB, name: "bob")
+                let port = try await freePort()
+                let bobAddress = try Multiaddr("/ip4/127.0.0.1/tcp/\(port)")
+                let invite = try await bob.makeInvite(addresses: [bobAddress])
+                try await alice.addContact(invite: try alice.parseInvite(invite.text), name: "bob")
+                let queued = try await alice.send("are you there?", to: try alice.contact(named: "bob"))
+                let nodeA = makeNode(alice, retry: Self.fast)
+                try await withRunning([nodeA]) {
+                    try await until("several failed attempts") {
+                        (try await alice.outboxHead()?.attempts ?? 0) >= 3
+                    }
+                    let head = try #require(try await alice.outboxHead())
+                    #expect(head.message.kind == .control)  // the hello goes first, in order
+                    #expect(head.message.error?.contains("unreachable") == true)
+                    #expect(try await alice.database.message(id: queued.message.id)?.state == .queued)
+                    let nodeB = makeNode(bob, listen: [bobAddress])
+                    try await withRunning([nodeB]) {
+                        try await until("delivered once bob is online") {
+                            try await alice.database.message(id: queued.message.id)?.state == .delivered
+                        }
+                        #expect(try await bob.texts(with: "alice").map(\.body) == ["are you there?"])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("TTL: an undeliverable message becomes failed(expired)")
+    func expiry() async throws {
+        try await withTemporaryHome { homeA in
+            try await withTemporaryHome { homeB in
+                let clock = TestClock()
+                let alice = try await makeAccount(home: homeA, name: "alice", clock: clock.function)
+                let bob = try await makeAccount(home: homeB, name: "bob")
+                let invite = try await bob.makeInvite(addresses: [try Multiaddr("/ip4/127.0.0.1/tcp/\(try await freePort())")])
+                try await alice.addContact(invite: try alice.parseInvite(invite.text), name: "bob")
+                let queued = try await alice.send("too late", to: try alice.contact(named: "bob"))
+                let nodeA = makeNode(alice, retry: Self.fast)
+                try await withRunning([nodeA]) {
+                    try await until("a failed attempt") {
+                        (try await alice.outboxHead()?.attempts ?? 0) >= 1
+                    }
+                    #expect(try await alice.database.message(id: queued.message.id)?.state == .queued)
+                    clock.advance(by: 7 * 24 * 3600 + 1)
+                    nodeA.kick()
+                    try await until("expired") {
+                        try await alice.database.message(id: queued.message.id)?.state == .failed(.expired)
+                    }
+                    #expect(try await alice.outboxCounts()[.queued] == nil)
+                }
+            }
+        }
+    }
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+func freePort() async throws -> Int {
+    let listener = try await TCPTransport().listen(host: "127.0.0.1", port: 0)
+    let port = try #require(listener.localAddress.port)
+    try? await listener.channel.close()
+    return port
+}
+
+extension ChatAccount {
+    /// The first queued message in sequence order (the one the engine retries).
+    func outboxHead() async throws -> OutboxEntry? {
+        try await database.dueOutbox(now: .distantFuture).min { $0.message.seq < $1.message.seq }
+    }
+}

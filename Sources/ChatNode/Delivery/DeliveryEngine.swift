@@ -168,7 +168,7 @@ final class DeliveryEngine: Sendable {
     }
 
     /// The entry's envelope: the stored one, or sealed now (first attempt) under the contact lock.
-    private func envelope(for entry: OutboxEntry, contact: Contact) async throws -> Data? {
+    func envelope(for entry: OutboxEntry, contact: Contact) async throws -> Data? {
         if let envelope = entry.envelope { return envelope }
         for _ in 0..<5 {
             do {

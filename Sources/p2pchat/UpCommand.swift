@@ -1,0 +1,47 @@
+import ArgumentParser
+import ChatNode
+import Logging
+import Multiformats
+import ServiceLifecycle
+
+/// `p2pchat up`: runs the chat node for this home until SIGINT/SIGTERM.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the chat node: prints its listen multiaddrs (one per line), then delivers and receives until interrupted."
+    )
+
+    @ParentCommand var root: P2PChat
+    var global: GlobalOptions { root.global }
+
+    @Option(name: .long, help: "Listen multiaddr (repeatable); default: the port stored at init on 127.0.0.1.")
+    var listen: [String] = []
+
+    @Flag(name: .long, help: "Do not serve the web UI (it comes in a later version).")
+    var noWeb = false
+
+    func run() async throws {
+        let account = try await ChatCLI.openAccount(global)
+        let logger = try global.makeLogger()
+        let addresses = try listen.map { text in
+            do { return try Multiaddr(text) } catch { throw CLIError("invalid listen address '\(text)': \(error)") }
+        }
+        let node = ChatNode(account: account, configuration: ChatNodeConfiguration(listenAddresses: addresses.isEmpty ? nil : addresses), logger: logger)
+        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await ChatCLI.run {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let bound: [Multiaddr]
+                do {
+                    bound = try await node.listeningAddresses()
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    try? await tasks.waitForAll()
+                    throw error
+                }
+                for address in bound { Output.line(address.description) }
+                try await tasks.waitForAll()
+            }
+        }
+    }
+}
