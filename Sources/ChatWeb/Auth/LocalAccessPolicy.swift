@@ -55,14 +55,21 @@ public struct LocalAccessPolicy: Sendable {
         return authorityPort == ours
     }
 
-    /// Whether `origin` is `http://<loopback>:<our port>`.
+    /// Whether `origin` is `http://<loopback>:<our port>` (a page we served).
+    ///
+    /// Also accepted: `ws://<loopback>` with our port or none, which no browser page ever sends
+    /// (pages send their own http origin) but some non-browser WebSocket clients do; they still
+    /// need the token.
     func isOwnOrigin(_ origin: String) -> Bool {
-        let prefix = "http://"
-        guard origin.lowercased().hasPrefix(prefix) else { return false }
+        let lowered = origin.lowercased()
+        let isWebSocketClient = lowered.hasPrefix("ws://")
+        let prefix = isWebSocketClient ? "ws://" : "http://"
+        guard lowered.hasPrefix(prefix) else { return false }
         let authority = String(origin.dropFirst(prefix.count))
         guard !authority.contains("/"), let (host, originPort) = Self.split(authority: authority),
               Self.loopbackHosts.contains(host.lowercased()) else { return false }
         guard let ours = port.value else { return true }
+        if isWebSocketClient, originPort == nil { return true }
         return (originPort ?? 80) == ours
     }
 

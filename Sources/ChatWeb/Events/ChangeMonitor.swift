@@ -65,6 +65,8 @@ final class ChangeMonitor: Service, Sendable {
                 let next = try await snapshot()
                 if let current { hub.publish(next.events(since: current)) }
                 current = next
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("cannot read the node's state for the web UI", metadata: ["reason": "\(error)"])
             }
