@@ -77,9 +77,11 @@ struct RejectionTests {
                     let nodeB = makeNode(bob)
                     // Phase 1: a normal exchange, so alice's session has seen a reply and her
                     // envelopes are ratchet messages from now on.
-                    try await withRunning([makeNode(alice), nodeB]) {
+                    let firstNodeA = makeNode(alice)
+                    try await withRunning([firstNodeA, nodeB]) {
                         try await connect(inviter: nodeB, invitee: alice, as: "bob")
                         let first = try await alice.send("zero", to: try alice.contact(named: "bob"))
+                        firstNodeA.kick()
                         try await until("first message delivered") {
                             try await alice.database.message(id: first.message.id)?.state == .delivered
                         }
