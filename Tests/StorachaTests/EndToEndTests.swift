@@ -266,4 +266,38 @@ struct EndToEndTests {
             #expect(polled.okValue?["site"]?.linkValue != nil)
         }
     }
+
+    @Test("the server answers bad transport input with 415, 406 and 400")
+    func badTransportInput() async throws {
+        try await Harness.run { h in
+            let http = HTTPClient()
+            func post(_ body: [UInt8], type: String, accept: String = StorachaClient.carContentType) async throws -> Int {
+                try await http.send(HTTPRequest(
+                    method: "POST", url: h.url, headers: [("Content-Type", type), ("Accept", accept)], body: body
+                )).status
+            }
+            #expect(try await post([1, 2, 3], type: "application/json") == 415)
+            #expect(try await post([1, 2, 3], type: StorachaClient.carContentType, accept: "application/cbor") == 406)
+            #expect(try await post([1, 2, 3], type: StorachaClient.carContentType) == 400)
+            let empty = try StorachaVectors.bytes("upload-service-empty.car")
+            #expect(try await post(empty, type: StorachaClient.carContentType) == 400)
+            // A PUT without an allocation is forbidden; the gateway 404s on unknown blobs.
+            let cid = CID.v1(codec: .raw, multihash: Multihash.sha256([7]))
+            let put = try await http.send(HTTPRequest(method: "PUT", url: h.url.appendingPathComponent("blob/\(cid)"), body: [7]))
+            #expect(put.status == 403)
+            await #expect { try await h.client(h.owner).fetchBlock(cid) } throws: { ($0 as? StorachaError)?.code == .notFound }
+        }
+    }
+
+    @Test("an access/claim-shaped CAR (root = the UCAN) imports like an archive")
+    func claimShape() throws {
+        let space = try testSigner(0x31), agent = try testSigner(0x32)
+        let delegation = try Delegation.issue(
+            issuer: space, audience: agent.did, capabilities: [Capability(can: "space/*", with: space.did.string)], expiration: nil
+        )
+        let car = CARWriter.encode(roots: [delegation.cid], blocks: delegation.exportedBlocks)
+        let imported = try Delegation(archive: car)
+        #expect(imported.cid == delegation.cid)
+        #expect(imported.ucan.verifySignature(key: space.did))
+    }
 }

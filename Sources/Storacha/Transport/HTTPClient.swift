@@ -70,11 +70,12 @@ public struct HTTPClient: Sendable {
                 for header in request.headers { head.headers.add(name: header.name, value: header.value) }
                 head.headers.replaceOrAdd(name: "Content-Length", value: String(request.body.count))
                 head.headers.replaceOrAdd(name: "Connection", value: "close")
-                try await outbound.write(.head(head))
-                if !request.body.isEmpty {
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: request.body))))
-                }
-                try await outbound.write(.end(nil))
+                // One write, one flush: the server may answer and close as soon as the body is
+                // complete, so a separate `.end` write could meet a closed channel.
+                var parts: [HTTPClientRequestPart] = [.head(head)]
+                if !request.body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: request.body)))) }
+                parts.append(.end(nil))
+                try await outbound.write(contentsOf: parts)
 
                 var status: Int?
                 var headers: [(name: String, value: String)] = []
