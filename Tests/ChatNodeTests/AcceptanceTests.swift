@@ -137,6 +137,10 @@ struct AcceptanceTests {
                     try await messagesJSON(homeB, with: "alice").count { $0.direction == "in" } >= 50
                 }
                 upB.kill(SIGKILL)
+                let atKill = (
+                    b: try await messagesJSON(homeB, with: "alice").count { $0.direction == "in" },
+                    a: try await messagesJSON(homeA, with: "bob").count { $0.direction == "in" })
+                print("acceptance: at SIGKILL bob had \(atKill.b), alice had \(atKill.a) of \(Self.count)")
                 upB = try Child(["--home", homeB.path, "up", "--no-web"])
                 #expect(await upB.firstLine() == addressB)  // the port is kept across restarts
 

@@ -50,6 +50,43 @@ struct DeliveryTests {
     }
 }
 
+@Suite("Addresses and presence")
+struct AddressTests {
+    @Test("a node that comes up on a new port tells its contacts inside the session")
+    func addressChangeReachesContacts() async throws {
+        try await withTemporaryHome { homeA in
+            try await withTemporaryHome { homeB in
+                let alice = try await makeAccount(home: homeA, name: "alice")
+                let bob = try await makeAccount(home: homeB, name: "bob")
+                let firstPort = try await freePort()
+                try await bob.database.setListenPort(UInt16(firstPort))
+                let alicePort = try await freePort()
+                try await alice.database.setListenPort(UInt16(alicePort))  // her hello tells bob
+                let aliceAddress = try Multiaddr("/ip4/127.0.0.1/tcp/\(alicePort)")
+                let nodeA = makeNode(alice, listen: [aliceAddress])
+                let nodeB = makeNode(bob, listen: [try Multiaddr("/ip4/127.0.0.1/tcp/\(firstPort)")], announces: true)
+                try await withRunning([nodeA, nodeB]) {
+                    try await connect(inviter: nodeB, invitee: alice, as: "bob")
+                    nodeA.kick()
+                    try await until("bob knows alice") { try await bob.database.contact(named: "alice") != nil }
+                    try await until("alice online at bob") { nodeB.onlinePeers.contains(alice.peerID) }
+                }
+                #expect(try await alice.contact(named: "bob").addresses.map(\.description) == ["/ip4/127.0.0.1/tcp/\(firstPort)"])
+                // Bob restarts on another port: alice hears about it through the session.
+                let secondPort = try await freePort()
+                let movedB = makeNode(bob, listen: [try Multiaddr("/ip4/127.0.0.1/tcp/\(secondPort)")], announces: true)
+                try await withRunning([makeNode(alice, listen: [aliceAddress]), movedB]) {
+                    try await until("alice has bob's new address") {
+                        try await alice.contact(named: "bob").addresses.map(\.description) == ["/ip4/127.0.0.1/tcp/\(secondPort)"]
+                    }
+                }
+                #expect(try await bob.profile().listenPort == UInt16(secondPort))
+                #expect(try await bob.texts(with: "alice").isEmpty)  // control messages are not shown
+            }
+        }
+    }
+}
+
 @Suite("Retries and expiry")
 struct RetryTests {
     static let fast = RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300), multiplier: 2, jitter: 0.5)

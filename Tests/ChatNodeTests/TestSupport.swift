@@ -56,10 +56,11 @@ func quietLogger(_ label: String) -> Logger {
 }
 
 /// A node that does not serve the control socket (several per test process share nothing).
-func makeNode(_ account: ChatAccount, retry: RetryPolicy = .default, listen: [Multiaddr]? = nil) -> ChatNode {
+func makeNode(_ account: ChatAccount, retry: RetryPolicy = .default, listen: [Multiaddr]? = nil, announces: Bool = false) -> ChatNode {
     var configuration = ChatNodeConfiguration(listenAddresses: listen ?? [try! Multiaddr("/ip4/127.0.0.1/tcp/0")])
     configuration.retryPolicy = retry
-    configuration.announcesAddressChanges = false
+    configuration.servesControlSocket = false
+    configuration.announcesAddressChanges = announces
     return ChatNode(account: account, configuration: configuration, logger: quietLogger("test"))
 }
 
