@@ -160,6 +160,9 @@ struct AcceptanceTests {
                     #expect(outgoing.count == Self.count)
                     #expect(outgoing.allSatisfy { $0.state == "delivered" })
                 }
+                struct Hit: Decodable { var message: MessageJSON }
+                let hits = try JSONDecoder().decode([Hit].self, from: Data(try await p2pchat(homeB, ["search", "0500", "--json"]).utf8))
+                #expect(Set(hits.map(\.message.body)) == ["alice→bob 0500", "bob→alice 0500"])
                 let status = try await p2pchat(homeA, ["status"])
                 #expect(status.contains("bob\tonline"), "\(status)")
             }

@@ -115,7 +115,7 @@ public struct Invite: Hashable, Sendable {
         } catch let error as ChatNodeError {
             throw error
         } catch {
-            throw ChatNodeError(.malformedInput, "invite does not parse", underlying: error)
+            throw ChatNodeError(.malformedInput, "invite is damaged (it does not parse): copy the whole line, or ask for a new invite", underlying: error)
         }
         guard version == Self.version else {
             throw ChatNodeError(.malformedInput, "unsupported invite version \(version.map(String.init) ?? "none")")
