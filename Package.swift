@@ -142,6 +142,8 @@ let package = Package(
                 "ChatCrypto",
                 "ChatStore",
                 "Mailbox",
+                "IPFS",
+                "IPLD",
                 "LibP2P",
                 "Multiformats",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -231,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "ChatNodeTests",
             dependencies: [
-                "ChatNode", "ChatStore", "ChatCrypto", "Mailbox", "LibP2P", "Multiformats",
+                "ChatNode", "ChatStore", "ChatCrypto", "Mailbox", "IPFS", "LibP2P", "Multiformats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
