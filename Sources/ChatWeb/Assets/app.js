@@ -110,8 +110,8 @@ function icon(paths, viewBox = "0 0 16 11") {
   }
   return svg;
 }
-const CHECK = "M1.5 6 L4.5 9 L10.5 2";
-const CHECK2 = "M6 8.2 L6.8 9 L12.8 2";
+const CHECK = "M1 5.8 L4 8.8 L10 2";
+const CHECK2 = "M6.6 8.2 L7.2 8.8 L13.2 2";
 const CLOCK = ["M8 1.5 A4 4 0 1 1 7.99 1.5", "M8 3.5 V5.5 L9.5 6.5"];
 
 const STATE_TEXT = { queued: "Queued", sent: "Sent", stored: "Stored in mailboxes", delivered: "Delivered", read: "Read", failed: "Failed" };
@@ -647,6 +647,7 @@ function start() {
   $("older").onclick = loadOlder;
   $("messages").addEventListener("scroll", () => { if ($("messages").scrollTop < 40) loadOlder(); });
   $("search").addEventListener("input", onSearchInput);
+  $("search").addEventListener("search", onSearchInput);
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("focus", markRead);
   show("empty");

@@ -195,6 +195,16 @@ const QR = (() => {
           }
         }
       }
+      // Finder-like runs (1:1:3:1:1 with four light modules beside), in rows and columns.
+      const light = "0000";
+      for (let k = 0; k < size; k++) {
+        for (const line of [modules[k].map((v) => (v ? "1" : "0")).join(""), modules.map((row) => (row[k] ? "1" : "0")).join("")]) {
+          const padded = light + line + light;
+          for (const pattern of ["10111010000", "00001011101"]) {
+            for (let at = padded.indexOf(pattern); at >= 0; at = padded.indexOf(pattern, at + 1)) score += 40;
+          }
+        }
+      }
       const total = size * size;
       return score + (Math.ceil(Math.abs(dark * 20 - total * 10) / total) - 1) * 10;
     };

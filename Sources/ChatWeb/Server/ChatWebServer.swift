@@ -40,11 +40,13 @@ public struct ChatWebServer: Service {
     ///   - port: a fixed port (0 = any free one); `nil` uses the port remembered in the home, else
     ///     7717, or the next free one after it.
     ///   - onListening: called with the URL to open (it carries the token) once the server
-    ///     listens; prints it by default.
+    ///     listens; by default it writes `web UI: <url>` to standard output (unbuffered).
     /// - Throws: `ChatWebError(.startup)` when the token file is unusable or no port is free.
     public static func make(
         node: ChatNode, home: URL, port: Int? = nil, logger: Logger = Logger(label: "p2pchat.web"),
-        onListening: @escaping @Sendable (URL) -> Void = { url in print("web UI: \(url.absoluteString)") }
+        onListening: @escaping @Sendable (URL) -> Void = { url in
+            FileHandle.standardOutput.write(Data("web UI: \(url.absoluteString)\n".utf8))
+        }
     ) throws -> ChatWebServer {
         let token = try AccessToken.loadOrCreate(home: home)
         let chosen = try port ?? choosePort(home: home)
