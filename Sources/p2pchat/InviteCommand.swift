@@ -25,7 +25,15 @@ struct InviteCommand: AsyncParsableCommand {
                 addresses = (running.addresses ?? []).compactMap { try? Multiaddr($0) }
             }
             if addresses.isEmpty { addresses = try await account.storedAddresses() }
-            let invite = try await account.makeInvite(addresses: addresses, lifetime: .seconds(validHours * 3600))
+            // A fresh queue on each of our mailboxes, for this invite only.
+            var mailboxes: [[UInt8]] = []
+            if try await !account.database.mailboxes().isEmpty {
+                let logger = try global.makeLogger(label: "p2pchat.mailboxes")
+                mailboxes = try await MailboxDirectory.withThrowawayClient(account: account, logger: logger) { client in
+                    try await MailboxDirectory(account: account, client: client, logger: logger).makeInviteQueues()
+                }
+            }
+            let invite = try await account.makeInvite(addresses: addresses, mailboxes: mailboxes, lifetime: .seconds(validHours * 3600))
             Output.line(invite.text)
         }
     }

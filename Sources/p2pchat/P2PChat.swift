@@ -11,7 +11,7 @@ struct P2PChat: AsyncParsableCommand {
         subcommands: [
             // Chat
             InitCommand.self, InviteCommand.self, ContactsCommand.self, SendCommand.self, MessagesCommand.self,
-            SearchCommand.self, StatusCommand.self, UpCommand.self,
+            SearchCommand.self, StatusCommand.self, UpCommand.self, SyncCommand.self, DemoCommand.self,
             // Mailbox and IPFS
             MailboxCommand.self, IPFSCommand.self,
             // libp2p diagnostics

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatNode
+import Foundation
 import Logging
 import Multiformats
 import ServiceLifecycle
@@ -20,13 +21,23 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not serve the web UI (it comes in a later version).")
     var noWeb = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run this shell command for each new incoming message (e.g. a desktop notification).",
+        discussion: "It gets P2PCHAT_SENDER, P2PCHAT_SENDER_PEER_ID and P2PCHAT_MESSAGE_ID in its environment, never the text."))
+    var onMessage: String?
+
     func run() async throws {
         let account = try await ChatCLI.openAccount(global)
         let logger = try global.makeLogger()
         let addresses = try listen.map { text in
             do { return try Multiaddr(text) } catch { throw CLIError("invalid listen address '\(text)': \(error)") }
         }
-        let node = ChatNode(account: account, configuration: ChatNodeConfiguration(listenAddresses: addresses.isEmpty ? nil : addresses), logger: logger)
+        var configuration = ChatNodeConfiguration(listenAddresses: addresses.isEmpty ? nil : addresses)
+        if let onMessage {
+            guard !onMessage.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError("--on-message needs a command") }
+            configuration.messageHook = MessageCommandHook(command: onMessage, logger: logger)
+        }
+        let node = ChatNode(account: account, configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await ChatCLI.run {
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -3,6 +3,7 @@ import ChatStore
 import Crypto
 import Foundation
 import LibP2P
+import Mailbox
 import Multiformats
 
 /// Everything a home can do without the network: set up the profile and prekeys, make and
@@ -74,9 +75,10 @@ public final class ChatAccount: Sendable {
 
     // MARK: Invites
 
-    /// Makes a signed invite carrying `addresses` and a fresh prekey bundle (with newly minted
+    /// Makes a signed invite carrying `addresses`, `mailboxes` (encoded queue addresses, see
+    /// `MailboxDirectory.makeInviteQueues()`) and a fresh prekey bundle (with newly minted
     /// one-time prekeys, so two invites never share one).
-    public func makeInvite(addresses: [Multiaddr], lifetime: Duration = Invite.defaultLifetime) async throws -> Invite {
+    public func makeInvite(addresses: [Multiaddr], mailboxes: [[UInt8]] = [], lifetime: Duration = Invite.defaultLifetime) async throws -> Invite {
         _ = try await profile()
         let created = now()
         let expires = created.addingTimeInterval(Double(lifetime.components.seconds))
@@ -92,7 +94,7 @@ public final class ChatAccount: Sendable {
             throw ChatNodeError(.invalidInvite, "cannot build our prekey bundle", underlying: error)
         }
         return try Invite(
-            identity: identity, addresses: addresses, prekeyBundle: bundle.encoded, mailboxes: [],
+            identity: identity, addresses: addresses, prekeyBundle: bundle.encoded, mailboxes: mailboxes,
             createdAtMilliseconds: created.unixMilliseconds, lifetime: lifetime)
     }
 
@@ -147,13 +149,15 @@ public final class ChatAccount: Sendable {
             do {
                 contact = try await database.addContact(
                     name: name, peerID: invite.peerID, addresses: invite.addresses, preKeyBundle: Data(invite.prekeyBundle),
-                    now: now())
+                    mailboxes: invite.mailboxes.map { Data($0) }, now: now())
             } catch let error as ChatStoreError where error.code == .duplicateContact || error.code == .invalidArgument {
                 throw ChatNodeError(.malformedInput, error.message, underlying: error)
             }
         }
         try await database.saveSession(contactID: contact.id, state: Data(session.serialized()), expectedVersion: nil, now: now())
-        let hello = ProfileContent(name: profile.displayName, addresses: try await storedAddresses())
+        // Naming the invite's queues tells its owner which of its invite queues are ours.
+        let inviteQueues = invite.mailboxes.compactMap { try? QueueAddress(parsing: $0).queueID.bytes }
+        let hello = ProfileContent(name: profile.displayName, addresses: try await storedAddresses(), inviteQueues: inviteQueues)
         _ = try await enqueue(hello.body, kind: .control, to: contact.id)
         return contact
     }

@@ -20,19 +20,24 @@ public struct ProfileContent: Codable, Hashable, Sendable {
     public var name: String?
     /// Where we listen (without `/p2p/`).
     public var addresses: [String]
+    /// In the first message of a session started from an invite: the ids (hex) of the mailbox
+    /// queues that invite carried, so the invite's owner knows those queues are ours.
+    public var inviteQueues: [String]?
 
     /// A profile announcement.
-    public init(name: String?, addresses: [Multiaddr]) {
+    public init(name: String?, addresses: [Multiaddr], inviteQueues: [[UInt8]] = []) {
         self.v = Self.version
         self.type = "profile"
         self.name = name
         self.addresses = addresses.map { $0.removingPeerID().description }
+        self.inviteQueues = inviteQueues.isEmpty ? nil : inviteQueues.map { $0.map { String(format: "%02x", $0) }.joined() }
     }
 
     /// Parses a control body; anything but a version-1 profile is `.malformedInput`.
     public init(parsing body: String) throws {
         guard let decoded = try? JSONDecoder().decode(ProfileContent.self, from: Data(body.utf8)),
-              decoded.v == Self.version, decoded.type == "profile", decoded.addresses.count <= Self.maximumAddresses
+              decoded.v == Self.version, decoded.type == "profile", decoded.addresses.count <= Self.maximumAddresses,
+              (decoded.inviteQueues?.count ?? 0) <= MailboxesContent.maximumQueues
         else {
             throw ChatNodeError(.malformedInput, "control message is not a profile")
         }

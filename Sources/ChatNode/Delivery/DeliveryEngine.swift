@@ -28,13 +28,19 @@ final class DeliveryEngine: Sendable {
     private let forced = Mutex<(all: Bool, peers: Set<PeerID>)>((false, []))
     private let random = Mutex(SystemRandomNumberGenerator())
     private let passes = Mutex<UInt64>(0)
+    /// Deposits in the recipient's mailboxes when it cannot be reached; `nil`: direct only.
+    let depositor: MailboxDepositor?
 
-    init(account: ChatAccount, host: LibP2P.Host, locks: KeyedLock<PeerID>, configuration: ChatNodeConfiguration, logger: Logger) {
+    init(
+        account: ChatAccount, host: LibP2P.Host, locks: KeyedLock<PeerID>, configuration: ChatNodeConfiguration, logger: Logger,
+        depositor: MailboxDepositor? = nil
+    ) {
         self.account = account
         self.host = host
         self.locks = locks
         self.configuration = configuration
         self.logger = logger
+        self.depositor = depositor
     }
 
     /// Makes every contact's queue due now and wakes the loop (new work, e.g. `send`).
@@ -83,7 +89,9 @@ final class DeliveryEngine: Sendable {
         var earliestExpiry: Date?
         for entry in entries {
             if let expiry = entry.message.expiresAt { earliestExpiry = min(earliestExpiry ?? expiry, expiry) }
-            guard entry.message.state == .queued else { continue }
+            // `stored` messages are also retried directly (backoff only), in case the mailbox
+            // copy never reaches the recipient; `sent` ones only wait for their receipt.
+            guard entry.message.state == .queued || entry.message.state.kind == .stored else { continue }
             queues[entry.contactID, default: []].append(entry)
         }
         let (forceAll, forcedPeers) = forced.withLock { state in
@@ -95,11 +103,24 @@ final class DeliveryEngine: Sendable {
         for (contactID, queue) in queues {
             let ordered = queue.sorted { $0.message.seq < $1.message.seq }
             guard let contact = try await account.database.contact(id: contactID) else { continue }
-            if forceAll || forcedPeers.contains(contact.peerID) || ordered[0].nextAttemptAt <= now {
-                due.append((contact, ordered))
-            } else {
-                nextDue = min(nextDue ?? ordered[0].nextAttemptAt, ordered[0].nextAttemptAt)
+            let fresh = ordered.filter { $0.message.state == .queued }
+            let stored = ordered.filter { $0.message.state != .queued }
+            var work: [OutboxEntry] = []
+            if let head = fresh.first {
+                if forceAll || forcedPeers.contains(contact.peerID) || head.nextAttemptAt <= now {
+                    work += fresh
+                } else {
+                    nextDue = min(nextDue ?? head.nextAttemptAt, head.nextAttemptAt)
+                }
             }
+            if let head = stored.first {
+                if head.nextAttemptAt <= now {
+                    work += stored
+                } else {
+                    nextDue = min(nextDue ?? head.nextAttemptAt, head.nextAttemptAt)
+                }
+            }
+            if !work.isEmpty { due.append((contact, work.sorted { $0.message.seq < $1.message.seq })) }
         }
         let rescheduled = await withTaskGroup(of: Date?.self) { group in
             for (contact, queue) in due {
@@ -121,7 +142,11 @@ final class DeliveryEngine: Sendable {
         do {
             stream = try await open(to: contact)
         } catch {
-            return await reschedule(queue[0], error: "unreachable: \(Self.describe(error))")
+            let reason = "unreachable: \(Self.describe(error))"
+            if let depositor, !contact.mailboxes.isEmpty {
+                return await deposit(queue, to: contact, with: depositor, because: reason)
+            }
+            return await reschedule(queue[0], error: reason)
         }
         let result = await deliver(queue, to: contact, over: stream)
         await stream.close()
@@ -230,17 +255,62 @@ final class DeliveryEngine: Sendable {
         switch ack.status {
         case .stored, .duplicate:
             try await account.database.markState(messageID: message.id, state: message.kind.isVisible ? .sent : .delivered, now: account.now())
+        case .rejected where ack.reason.hasPrefix(InboundProcessor.supersededReason):
+            // Our session lost a collision; the peer's first message makes us adopt its
+            // session and seal this message again.
+            _ = await reschedule(entry, error: ack.reason)
         case .rejected:
             logger.warning("envelope rejected", metadata: ["message": "\(message.id)", "reason": "\(ack.reason)"])
             try await fail(message.id, .rejected, ack.reason.isEmpty ? "rejected by the recipient" : ack.reason)
         }
     }
 
+    /// The recipient is unreachable: puts the queue's envelopes (sealed now if need be) in its
+    /// mailboxes, in order, and schedules direct retries. Stops at the first message no
+    /// mailbox accepted (it stays `queued`). Returns when the next attempt is due.
+    private func deposit(_ queue: [OutboxEntry], to contact: Contact, with depositor: MailboxDepositor, because reason: String) async -> Date? {
+        let batch = MailboxDepositor.Batch(addresses: MailboxDepositor.addresses(of: contact))
+        guard !batch.addresses.isEmpty else { return await reschedule(queue[0], error: reason) }
+        let wanted = min(max(1, depositor.replicas), batch.addresses.count)
+        var earliest: Date?
+        do {
+            for entry in queue {
+                if case .stored(let copies, _) = entry.message.state, copies >= wanted {
+                    // Already in enough mailboxes: only the direct retry was due.
+                    if entry.message.id == queue[0].message.id { earliest = await reschedule(entry, error: reason) }
+                    continue
+                }
+                guard let envelope = try await envelope(for: entry, contact: contact) else { continue }
+                let remaining = entry.message.expiresAt.map { $0.timeIntervalSince(account.now()) } ?? RetryPolicy.seconds(account.messageTTL)
+                let outcome = await depositor.deposit(envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch)
+                let refusals = outcome.refusals.isEmpty ? nil : "mailbox refused: " + outcome.refusals.joined(separator: "; ")
+                guard outcome.copies > 0 else {
+                    let next = await reschedule(entry, error: "\(reason); \(refusals ?? "no mailbox accepted it")")
+                    await depositor.close(batch)
+                    return [earliest, next].compactMap { $0 }.min()
+                }
+                let message = entry.message
+                let state: MessageState = message.kind.isVisible ? .stored(copies: outcome.copies, total: outcome.total) : .delivered
+                try await account.database.markState(messageID: message.id, state: state, error: refusals, now: account.now())
+                if state.isPending {
+                    let next = await reschedule(entry, error: refusals ?? reason, quietly: true)
+                    if let next { earliest = min(earliest ?? next, next) }
+                }
+            }
+        } catch is CancellationError {
+        } catch {
+            logger.warning("mailbox deposit failed", metadata: ["contact": "\(contact.displayName)", "reason": "\(error)"])
+            earliest = await reschedule(queue[0], error: "\(reason); \(Self.describe(error))")
+        }
+        await depositor.close(batch)
+        return earliest
+    }
+
     private func fail(_ id: MessageID, _ reason: FailureReason, _ error: String) async throws {
         try await account.database.markState(messageID: id, state: .failed(reason), error: error, now: account.now())
     }
 
-    private func reschedule(_ entry: OutboxEntry, error: String) async -> Date? {
+    private func reschedule(_ entry: OutboxEntry, error: String, quietly: Bool = false) async -> Date? {
         let delay = random.withLock { generator in
             configuration.retryPolicy.delay(afterFailedAttempts: entry.attempts + 1, using: &generator)
         }
@@ -250,7 +320,9 @@ final class DeliveryEngine: Sendable {
         } catch {
             logger.warning("cannot reschedule", metadata: ["message": "\(entry.message.id)", "reason": "\(error)"])
         }
-        logger.info("delivery deferred", metadata: ["message": "\(entry.message.id)", "retry-in": "\(delay)", "reason": "\(error)"])
+        if !quietly {
+            logger.info("delivery deferred", metadata: ["message": "\(entry.message.id)", "retry-in": "\(delay)", "reason": "\(error)"])
+        }
         return next
     }
 

@@ -20,6 +20,12 @@ struct InboundProcessor: Sendable {
     let logger: Logger
     /// Called after a message that needs a receipt was stored, so the engine sends it soon.
     let onQueued: @Sendable (PeerID) -> Void
+    /// Called after a new text message was stored (for `up --on-message`); must not block.
+    var onText: @Sendable (Contact, MessageID) -> Void = { _, _ in }
+
+    /// The reason prefix of a rejection that means "your session lost the tie-break; take the
+    /// one I started": the sender keeps the message and seals it again later.
+    static let supersededReason = "session superseded"
 
     typealias Ack = DeliveryProtocol.Ack
 
@@ -51,6 +57,8 @@ struct InboundProcessor: Sendable {
         var oneTimePreKey: UInt32?
     }
 
+        /// This message starts a new session in place of the stored one.
+        var replacesSession = false
     private func receiveLocked(_ envelope: Envelope, from peer: PeerID) async throws -> Ack {
         let database = account.database
         let nowMS = account.now().unixMilliseconds
@@ -88,8 +96,16 @@ struct InboundProcessor: Sendable {
                 } else {
                     let accepted = try SessionResponder.accept(preKeyMessage: message, ourIdentity: account.identity, ourPreKeys: keys, now: nowMS)
                     opened = Opened(
+                    if let stored, let current = try? Session(serialized: Array(stored.state)),
+                       current.role == .initiator, current.isAwaitingFirstReply,
+                       account.peerID.bytes.lexicographicallyPrecedes(peer.bytes) {
+                        // Both sides started a session at once: the one started by the smaller
+                        // PeerID wins. Ours did; the peer adopts it when our first message arrives.
+                        logger.info("session collision: keeping ours", metadata: ["peer": "\(peer)"])
+                        return Ack(status: .rejected, reason: "\(Self.supersededReason): \(account.peerID) keeps the session it started")
+                    }
                         content: accepted.content, session: accepted.session, expectedVersion: stored?.version,
-                        oneTimePreKey: accepted.usedOneTimePreKeyID)
+                        oneTimePreKey: accepted.usedOneTimePreKeyID, replacesSession: stored != nil)
                 }
             } catch let error as ChatCryptoError {
                 return verdict(for: error, peer: peer)
@@ -131,14 +147,27 @@ struct InboundProcessor: Sendable {
                 }
             }
         case .control:
-            if let profile = try? ProfileContent(parsing: body), !profile.multiaddrs.isEmpty {
-                try await database.updateContactAddresses(contactID: contact.id, addresses: profile.multiaddrs)
+            if let profile = try? ProfileContent(parsing: body) {
+                if !profile.multiaddrs.isEmpty {
+                    try await database.updateContactAddresses(contactID: contact.id, addresses: profile.multiaddrs)
+                }
+                for hex in profile.inviteQueues ?? [] {
+                    guard let queueID = Data(hexadecimal: hex) else { continue }
+                    try await database.claimMailboxQueue(queueID: queueID, contactID: contact.id)
+                }
+            } else if let mailboxes = try? MailboxesContent(parsing: body) {
+                try await database.updateContactMailboxes(contactID: contact.id, mailboxes: mailboxes.queues)
             }
         default:
             break
         }
         let result: StoreResult
         do {
+        if opened.replacesSession {
+            // Envelopes sealed under the old session can no longer be opened: seal them again.
+            let reset = try await database.resetUndeliveredEnvelopes(contactID: contact.id, now: account.now())
+            if reset > 0 { logger.info("session replaced; resealing", metadata: ["peer": "\(peer)", "messages": "\(reset)"]) }
+        }
             result = try await database.storeIncoming(
                 contactID: contact.id, messageID: messageID, seq: Int64(content.sequence), body: body, kind: kind,
                 sentAt: Date(unixMilliseconds: content.sentAt), replyTo: content.replyTo.flatMap { try? MessageID(bytes: $0) },
@@ -151,6 +180,7 @@ struct InboundProcessor: Sendable {
         if queuedReceipt { onQueued(peer) }
         return Ack(status: result.outcome == .stored ? .stored : .duplicate)
     }
+        if kind == .text, result.outcome == .stored { onText(contact, messageID) }
 
     /// Creates a contact for a peer that started a session from our bundle, named after its
     /// profile (deduplicated: "alice", "alice-2", …).

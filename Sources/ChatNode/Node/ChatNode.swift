@@ -3,6 +3,7 @@ import ChatStore
 import Foundation
 import LibP2P
 import Logging
+import Mailbox
 import Multiformats
 import ServiceLifecycle
 import Synchronization
@@ -23,6 +24,13 @@ public final class ChatNode: Service, Sendable {
     let logger: Logger
     let engine: DeliveryEngine
     let inbound: InboundProcessor
+    /// Throwaway hosts for mailboxes: one to deposit, one to receive, so a mailbox cannot tie
+    /// our queues to our PeerID, nor our deposits to our own queues.
+    let depositHost: LibP2P.Host
+    let receiveHost: LibP2P.Host
+    /// Drains and follows our mailbox queues.
+    public let mailboxReceiver: MailboxReceiver
+    let mailboxRefresh = Doorbell()
     private let ready = Mutex<(addresses: [Multiaddr]?, failure: ChatNodeError?, waiters: [CheckedContinuation<[Multiaddr], any Error>])>((nil, nil, []))
 
     /// A node for `account`'s home.
@@ -33,9 +41,23 @@ public final class ChatNode: Service, Sendable {
         let host = LibP2P.Host(configuration: HostConfiguration(identity: account.identity), logger: logger)
         self.host = host
         let locks = KeyedLock<PeerID>()
-        let engine = DeliveryEngine(account: account, host: host, locks: locks, configuration: configuration, logger: logger)
+        depositHost = MailboxClient.makeThrowawayHost(logger: logger)
+        receiveHost = MailboxClient.makeThrowawayHost(logger: logger)
+        let clock = MailboxDirectory.clock(for: account)
+        let depositor = MailboxDepositor(
+            client: MailboxClient(host: depositHost, clock: clock), replicas: configuration.mailboxReplicas, logger: logger)
+        let engine = DeliveryEngine(
+            account: account, host: host, locks: locks, configuration: configuration, logger: logger, depositor: depositor)
         self.engine = engine
-        self.inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
+        var inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
+        if let hook = configuration.messageHook {
+            inbound.onText = { contact, id in
+                hook.notify(.init(sender: contact.displayName, senderPeerID: contact.peerID.description, messageID: id.description))
+            }
+        }
+        self.inbound = inbound
+        mailboxReceiver = MailboxReceiver(
+            account: account, client: MailboxClient(host: receiveHost, clock: clock), inbound: inbound, logger: logger)
     }
 
     /// Our PeerID.
@@ -43,6 +65,9 @@ public final class ChatNode: Service, Sendable {
 
     /// Asks the engine to try every queued message now.
     public func kick() { engine.kickAll() }
+    /// Makes queues for new contacts, announces them, and follows new queues now.
+    public func refreshMailboxes() { mailboxRefresh.ring() }
+
 
     /// The contacts' PeerIDs that are connected now.
     public var onlinePeers: Set<PeerID> { presence.onlinePeers }
@@ -134,6 +159,18 @@ public final class ChatNode: Service, Sendable {
                         await self.handle(request)
                     }
                 }
+            group.addTask { await self.depositHost.run() }
+            if configuration.receivesFromMailboxes {
+                group.addTask { await self.receiveHost.run() }
+                group.addTask {
+                    await self.mailboxReceiver.run(refresh: self.mailboxRefresh, idle: self.configuration.idleWakeInterval) {
+                        await self.provisionMailboxes()
+                    }
+                }
+            }
+            if let hook = configuration.messageHook {
+                group.addTask { await hook.run() }
+            }
             }
             resolveReady(.success(bound))
             engine.kickAll()
@@ -148,6 +185,8 @@ public final class ChatNode: Service, Sendable {
             }
         }
     }
+                await self.depositHost.shutdown()
+                await self.receiveHost.shutdown()
 
     private static func waitForCancellation() async {
         let (stream, _) = AsyncStream<Void>.makeStream()
@@ -176,7 +215,20 @@ public final class ChatNode: Service, Sendable {
         return bound
     }
 
-    static func tcpPort(of address: Multiaddr) -> UInt16? {
+    /// Creates missing queues for contacts and queues their announcements (then delivers them).
+    private func provisionMailboxes() async {
+        guard (try? await account.database.mailboxes().isEmpty) == false else { return }
+        do {
+            let directory = MailboxDirectory(account: account, client: mailboxReceiver.client, logger: logger)
+            try await directory.provision()
+            engine.kickAll()
+        } catch {
+            logger.notice("mailbox provisioning failed; will retry", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// The TCP port of a `/ip4/…/tcp/PORT…` address.
+    public static func tcpPort(of address: Multiaddr) -> UInt16? {
         let parts = address.description.split(separator: "/")
         guard let index = parts.firstIndex(of: "tcp"), index + 1 < parts.count else { return nil }
         return UInt16(parts[index + 1])
@@ -202,6 +254,7 @@ public final class ChatNode: Service, Sendable {
             return ControlResponse(ok: true, addresses: host.listenAddresses.map(\.description))
         }
     }
+            mailboxRefresh.ring()
 
     /// Serves one inbound delivery stream: envelope in, ack out, in order, until the sender closes.
     static func serveDelivery(_ incoming: LibP2P.Host.IncomingStream, inbound: InboundProcessor, logger: Logger) async throws {

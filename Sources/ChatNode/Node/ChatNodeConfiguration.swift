@@ -17,6 +17,12 @@ public struct ChatNodeConfiguration: Sendable {
     public var ackTimeout: Duration = .seconds(30)
     /// The longest the delivery loop sleeps without a reason (TTL checks).
     public var idleWakeInterval: Duration = .seconds(60)
+    /// How many of a recipient's mailboxes receive a copy when it is unreachable (k = min(this, n)).
+    public var mailboxReplicas = 2
+    /// Whether to drain our mailbox queues at start and follow them live.
+    public var receivesFromMailboxes = true
+    /// Runs a command for each new incoming text message (`up --on-message`).
+    public var messageHook: MessageCommandHook?
 
     /// The defaults.
     public init(listenAddresses: [Multiaddr]? = nil) {

@@ -11,6 +11,9 @@ enum ChatMigrations {
         migrator.registerMigration("v1: identity, prekeys, contacts, sessions, messages, outbox, receipts, fts") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2: mailboxes and our mailbox queues") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
@@ -127,5 +130,28 @@ enum ChatMigrations {
             INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.row_id, old.body);
             INSERT INTO messages_fts(rowid, body) VALUES (new.row_id, new.body);
         END;
+        """
+
+    /// Version 2: the mailboxes this user receives at and the queues created there. A queue
+    /// with no contact was handed out in an invite and is assigned to whoever accepts it.
+    /// `credentials` is Mailbox's `QueueCredentials` encoding (it holds both private keys).
+    static let v2 = """
+        CREATE TABLE mailboxes (
+            address TEXT PRIMARY KEY,
+            push_endpoint TEXT,
+            added_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE mailbox_queues (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL REFERENCES mailboxes(address) ON DELETE CASCADE,
+            queue_id BLOB NOT NULL UNIQUE,
+            contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+            credentials BLOB NOT NULL,
+            announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX mailbox_queues_contact ON mailbox_queues(contact_id);
+        CREATE INDEX mailbox_queues_mailbox ON mailbox_queues(mailbox);
         """
 }
