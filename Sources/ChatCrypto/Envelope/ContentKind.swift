@@ -17,6 +17,8 @@ public struct ContentKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let reaction = ContentKind(rawValue: 0x05)
     /// Reserved: edits.
     public static let edit = ContentKind(rawValue: 0x06)
+    /// A file attachment: the body names an encrypted blob (CID, key, name, size, media type).
+    public static let attachment = ContentKind(rawValue: 0x07)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public struct ContentKind: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .group: "group"
         case .reaction: "reaction"
         case .edit: "edit"
+        case .attachment: "attachment"
         default: "kind 0x\(String(rawValue, radix: 16))"
         }
     }

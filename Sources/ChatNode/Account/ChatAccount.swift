@@ -25,6 +25,8 @@ public final class ChatAccount: Sendable {
     /// How long outgoing messages are retried before `failed(expired)`.
     public let messageTTL: Duration
     let vault: PreKeyVault
+    /// Attachments hook: the home's block store and received files (ChatNode/Attachments).
+    let attachmentStorage: AttachmentStorage
 
     /// The default time-to-live of an outgoing message.
     public static let defaultMessageTTL: Duration = .seconds(7 * 24 * 3600)
@@ -40,6 +42,7 @@ public final class ChatAccount: Sendable {
         self.now = now
         self.messageTTL = messageTTL
         self.vault = PreKeyVault(database: database)
+        self.attachmentStorage = AttachmentStorage(home: home)
     }
 
     /// Our PeerID.

@@ -22,6 +22,8 @@ struct InboundProcessor: Sendable {
     let onQueued: @Sendable (PeerID) -> Void
     /// Called after a new text message was stored (for `up --on-message`); must not block.
     var onText: @Sendable (Contact, MessageID) -> Void = { _, _ in }
+    /// Attachments hook: called after a new attachment message was stored, so the fetcher starts.
+    var onAttachment: @Sendable () -> Void = {}
 
     /// The reason prefix of a rejection that means "your session lost the tie-break; take the
     /// one I started": the sender keeps the message and seals it again later.
@@ -130,7 +132,7 @@ struct InboundProcessor: Sendable {
         }
         var queuedReceipt = false
         switch kind {
-        case .text:
+        case .text, .attachment:
             // Queued before storing, inside the contact lock: the engine seals receipts under the
             // same lock and drops ids that are not stored, so a crash in between loses nothing.
             let receipt = ReceiptContent(kind: .delivered, ids: [messageID], at: account.now())
@@ -181,6 +183,7 @@ struct InboundProcessor: Sendable {
         return Ack(status: result.outcome == .stored ? .stored : .duplicate)
     }
         if kind == .text, result.outcome == .stored { onText(contact, messageID) }
+        if kind == .attachment, result.outcome == .stored { onAttachment() }  // attachments hook
 
     /// Creates a contact for a peer that started a session from our bundle, named after its
     /// profile (deduplicated: "alice", "alice-2", …).

@@ -24,6 +24,8 @@ public final class ChatNode: Service, Sendable {
     let logger: Logger
     let engine: DeliveryEngine
     let inbound: InboundProcessor
+    /// Serves our block store over Bitswap and fetches received attachments (ChatNode/Attachments).
+    public let attachments: AttachmentFetcher
     /// Throwaway hosts for mailboxes: one to deposit, one to receive, so a mailbox cannot tie
     /// our queues to our PeerID, nor our deposits to our own queues.
     let depositHost: LibP2P.Host
@@ -50,6 +52,9 @@ public final class ChatNode: Service, Sendable {
             account: account, host: host, locks: locks, configuration: configuration, logger: logger, depositor: depositor)
         self.engine = engine
         var inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
+        let attachments = AttachmentFetcher(account: account, host: host, retryPolicy: configuration.retryPolicy, logger: logger)
+        self.attachments = attachments
+        inbound.onAttachment = { attachments.wake() }
         if let hook = configuration.messageHook {
             inbound.onText = { contact, id in
                 hook.notify(.init(sender: contact.displayName, senderPeerID: contact.peerID.description, messageID: id.description))
@@ -140,6 +145,7 @@ public final class ChatNode: Service, Sendable {
         host.setHandler(for: DeliveryProtocol.protocolID) { [inbound, logger] incoming in
             try await Self.serveDelivery(incoming, inbound: inbound, logger: logger)
         }
+        attachments.register()  // attachments hook: Bitswap on our block store, before listening
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.host.run() }
             let bound: [Multiaddr]
@@ -153,6 +159,7 @@ public final class ChatNode: Service, Sendable {
             }
             group.addTask { await self.trackPresence(events) }
             group.addTask { await self.engine.run() }
+            group.addTask { await self.attachments.run() }
             if let control {
                 group.addTask {
                     await ControlSocket.serve(control, logger: self.logger) { request in

@@ -14,6 +14,11 @@ enum ChatMigrations {
         migrator.registerMigration("v2: mailboxes and our mailbox queues") { db in
             try db.execute(sql: v2)
         }
+        // Attachments (ChatNode/Attachments): registered under its own name so that other
+        // migrations added meanwhile keep their order by registration, not by number.
+        migrator.registerMigration("v3-attachments") { db in
+            try db.execute(sql: v3Attachments)
+        }
         return migrator
     }
 
@@ -153,5 +158,31 @@ enum ChatMigrations {
         );
         CREATE INDEX mailbox_queues_contact ON mailbox_queues(contact_id);
         CREATE INDEX mailbox_queues_mailbox ON mailbox_queues(mailbox);
+        """
+
+    /// The attachments of messages (ChatNode/Attachments): what the E2E content said (CID, key,
+    /// name, size, media type) and, for received ones, the fetch state, progress and local path.
+    /// `state` is `pending → fetching → done | failed`; a failed fetch with `next_attempt_at` is
+    /// retried then, one without is final.
+    static let v3Attachments = """
+        CREATE TABLE attachments (
+            message_id BLOB PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            cid TEXT NOT NULL,
+            key BLOB NOT NULL,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL CHECK (size >= 0),
+            media_type TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'fetching', 'done', 'failed')),
+            failure TEXT,
+            local_path TEXT,
+            bytes_done INTEGER NOT NULL DEFAULT 0,
+            bytes_total INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX attachments_due ON attachments(state, next_attempt_at) WHERE direction = 'in';
         """
 }
