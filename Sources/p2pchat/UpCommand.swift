@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatNode
+import ChatWeb
 import Foundation
 import Logging
 import Multiformats
@@ -18,8 +19,11 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen multiaddr (repeatable); default: the port stored at init on 127.0.0.1.")
     var listen: [String] = []
 
-    @Flag(name: .long, help: "Do not serve the web UI (it comes in a later version).")
+    @Flag(name: .long, help: "Do not serve the web UI.")
     var noWeb = false
+
+    @Option(name: .long, help: "Web UI port on 127.0.0.1 (default: the last one used, else 7717 or the next free one).")
+    var webPort: Int?
 
     @Option(name: .long, help: ArgumentHelp(
         "Run this shell command for each new incoming message (e.g. a desktop notification).",
@@ -38,7 +42,12 @@ struct UpCommand: AsyncParsableCommand {
             configuration.messageHook = MessageCommandHook(command: onMessage, logger: logger)
         }
         let node = ChatNode(account: account, configuration: configuration, logger: logger)
-        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [node]
+        if !noWeb {
+            // Prints "web UI: http://127.0.0.1:PORT/?token=…" once it listens.
+            services.append(try ChatWebServer.make(node: node, home: account.home, port: webPort, logger: logger))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await ChatCLI.run {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
