@@ -144,6 +144,7 @@ let package = Package(
                 "Mailbox",
                 "IPFS",
                 "IPLD",
+                "Storacha",
                 "LibP2P",
                 "Multiformats",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,6 +175,8 @@ let package = Package(
             name: "p2pchat",
             dependencies: [
                 "ChatWeb",
+                "Storacha",
+                "StorachaConformance",
                 "IPFS",
                 "IPLD",
                 "ChatNode",
@@ -233,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "ChatNodeTests",
             dependencies: [
-                "ChatNode", "ChatStore", "ChatCrypto", "Mailbox", "IPFS", "LibP2P", "Multiformats",
+                "ChatNode", "ChatStore", "ChatCrypto", "Mailbox", "IPFS", "Storacha", "StorachaConformance", "LibP2P", "Multiformats",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
