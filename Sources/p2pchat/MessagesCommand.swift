@@ -13,13 +13,15 @@ struct MessageRow: Encodable {
     var state: String
     var sentAt: String
     var sentAtMs: Int64
+    /// The attachment of an attachment message (set by `messages`; attachments hook).
+    var attachment: AttachmentSummary?
 
     init(_ message: ChatMessage, contact: String) {
         id = message.id.description
         self.contact = contact
         direction = message.direction.rawValue
         seq = message.seq
-        body = message.body
+        body = AttachmentContent.displayText(of: message)
         state = ChatCLI.display(message.state)
         sentAt = ChatCLI.timestamp(message.sentAt)
         sentAtMs = Int64((message.sentAt.timeIntervalSince1970 * 1000).rounded(.down))
@@ -28,7 +30,9 @@ struct MessageRow: Encodable {
     /// `time  →|←  name  [state]  body`.
     var text: String {
         let arrow = direction == "out" ? "→" : "←"
-        return "\(sentAt)  \(arrow) \(contact)  [\(state)]  \(body)"
+        let line = "\(sentAt)  \(arrow) \(contact)  [\(state)]  \(body)"
+        guard let attachment else { return line }
+        return body.isEmpty ? line + attachment.line : line + "\n    " + attachment.line
     }
 }
 
@@ -63,7 +67,11 @@ struct MessagesCommand: AsyncParsableCommand {
             var marked = 0
             for contact in contacts {
                 let messages = try await account.conversation(with: contact, limit: limit)
-                rows += messages.map { MessageRow($0, contact: contact.displayName) }
+                for message in messages {
+                    var row = MessageRow(message, contact: contact.displayName)
+                    row.attachment = try await account.attachment(of: message)
+                    rows.append(row)
+                }
                 if !noMarkRead { marked += try await account.markRead(contact) }
             }
             if marked > 0 { _ = await ChatCLI.askNode(.kick, home: account.home) }

@@ -18,8 +18,11 @@ struct SendCommand: AsyncParsableCommand {
     @Argument(help: "The contact's name.")
     var name: String
 
-    @Argument(help: "The message text.")
+    @Argument(help: "The message text (with --file, the file's caption).")
     var text: String?
+
+    @Option(name: .long, help: "Send this file as an encrypted attachment; the recipient's node fetches it from ours.")
+    var file: String?
 
     @Option(name: .long, help: "Seconds to wait for delivery before leaving the message queued.")
     var wait: Double = 5
@@ -34,14 +37,16 @@ struct SendCommand: AsyncParsableCommand {
         try await ChatCLI.run {
             let contact = try await account.contact(named: name)
             var lines: [String] = []
-            if stdinLines {
+            var ids: [MessageID] = []
+            if let file {  // attachments hook
+                ids.append(try await account.sendFile(URL(fileURLWithPath: file), text: text, to: contact, progress: Self.printProgress).message.id)
+            } else if stdinLines {
                 while let line = readLine(strippingNewline: true) { if !line.isEmpty { lines.append(line) } }
             } else if let text {
                 lines = [text]
             } else {
                 throw CLIError("nothing to send: give the text after the name")
             }
-            var ids: [MessageID] = []
             for line in lines { ids.append(try await account.send(line, to: contact).message.id) }
             guard let last = ids.last else { throw CLIError("nothing to send: stdin was empty") }
             let states: [MessageState]
@@ -54,6 +59,9 @@ struct SendCommand: AsyncParsableCommand {
                 states = try await Self.deliverWithShortLivedNode(account: account, ids: [last], seconds: wait, logger: logger)
             }
             if ids.count > 1 { Output.line("queued \(ids.count) messages to \(contact.displayName)") }
+            if file != nil && !nodeRuns {
+                FileHandle.standardError.write(Data("note: \(contact.displayName)'s node fetches the file from ours: keep `p2pchat up` running until it has\n".utf8))
+            }
             switch states.first ?? .queued {
             case .queued:
                 Output.line(nodeRuns
@@ -66,6 +74,14 @@ struct SendCommand: AsyncParsableCommand {
                 Output.line(ChatCLI.display(state))
             }
         }
+    }
+
+    /// Prints an attachment's encryption progress on stderr, every 5 %.
+    @Sendable static func printProgress(done: UInt64, total: UInt64) {
+        let percent = total == 0 ? 100 : done * 100 / total
+        guard percent % 5 == 0 else { return }
+        let line = "encrypting: \(percent)% (\(AttachmentSummary.format(bytes: done)) of \(AttachmentSummary.format(bytes: total)))\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// Polls the database until the messages leave `queued` or `seconds` pass.

@@ -88,7 +88,7 @@ struct AttachmentTransferTests {
             // Bob sees it with its caption; Alice's message reaches `delivered` like a text.
             let message = try #require(try await bob.conversation(with: try await bob.contact(named: "alice")).last)
             #expect(message.id == id)
-            #expect(bob.displayText(of: message) == "from the beach")
+            #expect(AttachmentContent.displayText(of: message) == "from the beach")
             let summary = try #require(try await bob.attachment(of: message))
             #expect(summary.state == "done" && summary.mediaType == "video/mp4" && summary.size == UInt64(file.count))
             #expect(summary.line.contains(expectedPath))

@@ -251,7 +251,7 @@ public final class ChatAccount: Sendable {
         var results: [(MessageHit, ChatMessage)] = []
         for hit in try await database.search(words: words, limit: ChatDatabase.maximumPageSize) {
             guard let message = try await database.message(id: hit.messageID), message.kind.isVisible else { continue }
-            results.append((hit, message))
+            results.append((hit.forDisplay(of: message), message))  // attachments hook: no JSON snippets
             if results.count == limit { break }
         }
         return results

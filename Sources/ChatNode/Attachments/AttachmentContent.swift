@@ -1,3 +1,4 @@
+import ChatStore
 import Foundation
 import Multiformats
 
@@ -89,6 +90,19 @@ public struct AttachmentContent: Codable, Hashable, Sendable {
             }
             return try AttachmentKey(bytes: bytes)
         }
+    }
+
+    /// The text to show for a message: an attachment's caption (never its JSON body, which
+    /// holds the key), any other message's body.
+    public static func displayText(of message: ChatMessage) -> String {
+        guard message.kind == .attachment else { return message.body }
+        return (try? AttachmentContent(parsing: message.body))?.text ?? ""
+    }
+
+    /// The searchable text of an attachment message: `📎 name` and the caption.
+    static func searchText(of message: ChatMessage) -> String {
+        guard let content = try? AttachmentContent(parsing: message.body) else { return "📎" }
+        return "📎 \(content.name)" + (content.text.map { " — \($0)" } ?? "")
     }
 
     /// The JSON body.

@@ -52,10 +52,4 @@ extension ChatAccount {
         }
         return content.map(AttachmentSummary.init)
     }
-
-    /// The text to show for a message: the caption of an attachment, the body otherwise.
-    public func displayText(of message: ChatMessage) -> String {
-        guard message.kind == .attachment else { return message.body }
-        return (try? AttachmentContent(parsing: message.body))?.text ?? ""
-    }
 }
