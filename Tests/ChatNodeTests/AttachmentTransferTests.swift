@@ -92,6 +92,10 @@ struct AttachmentTransferTests {
             let summary = try #require(try await bob.attachment(of: message))
             #expect(summary.state == "done" && summary.mediaType == "video/mp4" && summary.size == UInt64(file.count))
             #expect(summary.line.contains(expectedPath))
+            // Search finds it by caption and shows name and caption, never the JSON (key).
+            let hits = try await bob.search("beach")
+            #expect(hits.map(\.message.id) == [id])
+            #expect(hits.first?.hit.snippet == "📎 holiday video.mp4 — from the beach")
             try await until("alice's attachment message delivered") {
                 try await alice.database.message(id: id)?.state == .delivered
             }
