@@ -57,10 +57,10 @@ struct InboundProcessor: Sendable {
         var session: Session
         var expectedVersion: Int64?
         var oneTimePreKey: UInt32?
-    }
-
         /// This message starts a new session in place of the stored one.
         var replacesSession = false
+    }
+
     private func receiveLocked(_ envelope: Envelope, from peer: PeerID) async throws -> Ack {
         let database = account.database
         let nowMS = account.now().unixMilliseconds
@@ -96,8 +96,6 @@ struct InboundProcessor: Sendable {
                     let content = try session.open(preKeyMessage: message, now: nowMS)
                     opened = Opened(content: content, session: session, expectedVersion: stored.version)
                 } else {
-                    let accepted = try SessionResponder.accept(preKeyMessage: message, ourIdentity: account.identity, ourPreKeys: keys, now: nowMS)
-                    opened = Opened(
                     if let stored, let current = try? Session(serialized: Array(stored.state)),
                        current.role == .initiator, current.isAwaitingFirstReply,
                        account.peerID.bytes.lexicographicallyPrecedes(peer.bytes) {
@@ -106,6 +104,8 @@ struct InboundProcessor: Sendable {
                         logger.info("session collision: keeping ours", metadata: ["peer": "\(peer)"])
                         return Ack(status: .rejected, reason: "\(Self.supersededReason): \(account.peerID) keeps the session it started")
                     }
+                    let accepted = try SessionResponder.accept(preKeyMessage: message, ourIdentity: account.identity, ourPreKeys: keys, now: nowMS)
+                    opened = Opened(
                         content: accepted.content, session: accepted.session, expectedVersion: stored?.version,
                         oneTimePreKey: accepted.usedOneTimePreKeyID, replacesSession: stored != nil)
                 }
@@ -163,13 +163,16 @@ struct InboundProcessor: Sendable {
         default:
             break
         }
-        let result: StoreResult
-        do {
         if opened.replacesSession {
             // Envelopes sealed under the old session can no longer be opened: seal them again.
             let reset = try await database.resetUndeliveredEnvelopes(contactID: contact.id, now: account.now())
-            if reset > 0 { logger.info("session replaced; resealing", metadata: ["peer": "\(peer)", "messages": "\(reset)"]) }
+            if reset > 0 {
+                logger.info("session replaced; resealing", metadata: ["peer": "\(peer)", "messages": "\(reset)"])
+                queuedReceipt = true  // wakes the engine to seal and send them
+            }
         }
+        let result: StoreResult
+        do {
             result = try await database.storeIncoming(
                 contactID: contact.id, messageID: messageID, seq: Int64(content.sequence), body: body, kind: kind,
                 sentAt: Date(unixMilliseconds: content.sentAt), replyTo: content.replyTo.flatMap { try? MessageID(bytes: $0) },
@@ -180,10 +183,10 @@ struct InboundProcessor: Sendable {
             return reject("\(error.code): \(error.message)", peer: peer)
         }
         if queuedReceipt { onQueued(peer) }
-        return Ack(status: result.outcome == .stored ? .stored : .duplicate)
-    }
         if kind == .text, result.outcome == .stored { onText(contact, messageID) }
         if kind == .attachment, result.outcome == .stored { onAttachment() }  // attachments hook
+        return Ack(status: result.outcome == .stored ? .stored : .duplicate)
+    }
 
     /// Creates a contact for a peer that started a session from our bundle, named after its
     /// profile (deduplicated: "alice", "alice-2", …).
