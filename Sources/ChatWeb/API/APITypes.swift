@@ -52,7 +52,13 @@ struct MessageJSON: ResponseCodable, Hashable, Sendable {
         direction = message.direction.rawValue
         seq = message.seq
         kind = message.kind.rawValue
-        body = message.body
+        // An attachment's stored body holds its decryption key: show only its name and caption.
+        if message.kind == .attachment {
+            let content = try? AttachmentContent(parsing: message.body)
+            body = "📎 " + (content?.name ?? "attachment") + (content?.text.map { " — \($0)" } ?? "")
+        } else {
+            body = message.body
+        }
         replyTo = message.replyTo?.description
         sentAt = message.sentAt.milliseconds
         receivedAt = message.receivedAt?.milliseconds
