@@ -30,11 +30,14 @@ final class DeliveryEngine: Sendable {
     private let passes = Mutex<UInt64>(0)
     /// Deposits in the recipient's mailboxes when it cannot be reached; `nil`: direct only.
     let depositor: MailboxDepositor?
+    /// Storacha hook: deposits in the recipient's Storacha spaces too (ChatNode/Storacha).
+    let storacha: StorachaDepositor?
 
     init(
         account: ChatAccount, host: LibP2P.Host, locks: KeyedLock<PeerID>, configuration: ChatNodeConfiguration, logger: Logger,
-        depositor: MailboxDepositor? = nil
+        depositor: MailboxDepositor? = nil, storacha: StorachaDepositor? = nil
     ) {
+        self.storacha = storacha
         self.account = account
         self.host = host
         self.locks = locks
@@ -143,8 +146,9 @@ final class DeliveryEngine: Sendable {
             stream = try await open(to: contact)
         } catch {
             let reason = "unreachable: \(Self.describe(error))"
-            if let depositor, !contact.mailboxes.isEmpty {
-                return await deposit(queue, to: contact, with: depositor, because: reason)
+            let spaces = await storacha?.batch(for: contact)  // Storacha hook: the recipient's spaces
+            if let depositor, !contact.mailboxes.isEmpty || spaces?.inboxes.isEmpty == false {
+                return await deposit(queue, to: contact, with: depositor, because: reason, spaces: spaces)
             }
             return await reschedule(queue[0], error: reason)
         }
@@ -268,10 +272,14 @@ final class DeliveryEngine: Sendable {
     /// The recipient is unreachable: puts the queue's envelopes (sealed now if need be) in its
     /// mailboxes, in order, and schedules direct retries. Stops at the first message no
     /// mailbox accepted (it stays `queued`). Returns when the next attempt is due.
-    private func deposit(_ queue: [OutboxEntry], to contact: Contact, with depositor: MailboxDepositor, because reason: String) async -> Date? {
+    private func deposit(
+        _ queue: [OutboxEntry], to contact: Contact, with depositor: MailboxDepositor, because reason: String,
+        spaces: StorachaDepositor.Batch? = nil
+    ) async -> Date? {
         let batch = MailboxDepositor.Batch(addresses: MailboxDepositor.addresses(of: contact))
-        guard !batch.addresses.isEmpty else { return await reschedule(queue[0], error: reason) }
-        let wanted = min(max(1, depositor.replicas), batch.addresses.count)
+        let spaceCount = spaces?.inboxes.count ?? 0  // Storacha hook: spaces count as mailboxes
+        guard !batch.addresses.isEmpty || spaceCount > 0 else { return await reschedule(queue[0], error: reason) }
+        let wanted = min(max(1, depositor.replicas), batch.addresses.count + spaceCount)
         var earliest: Date?
         do {
             for entry in queue {
@@ -282,7 +290,10 @@ final class DeliveryEngine: Sendable {
                 }
                 guard let envelope = try await envelope(for: entry, contact: contact) else { continue }
                 let remaining = entry.message.expiresAt.map { $0.timeIntervalSince(account.now()) } ?? RetryPolicy.seconds(account.messageTTL)
-                let outcome = await depositor.deposit(envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch)
+                var outcome = await depositor.deposit(envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch)
+                if let storacha, let spaces {  // Storacha hook: then the recipient's spaces, up to k in all
+                    await storacha.deposit(envelope, in: spaces, wanted: wanted, into: &outcome)
+                }
                 let refusals = outcome.refusals.isEmpty ? nil : "mailbox refused: " + outcome.refusals.joined(separator: "; ")
                 guard outcome.copies > 0 else {
                     let next = await reschedule(entry, error: "\(reason); \(refusals ?? "no mailbox accepted it")")

@@ -19,6 +19,10 @@ enum ChatMigrations {
         migrator.registerMigration("v3-attachments") { db in
             try db.execute(sql: v3Attachments)
         }
+        // Storacha spaces as inboxes (ChatNode/Storacha), same naming rule.
+        migrator.registerMigration("v4-storacha") { db in
+            try db.execute(sql: v4Storacha)
+        }
         return migrator
     }
 
@@ -184,5 +188,46 @@ enum ChatMigrations {
             updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX attachments_due ON attachments(state, next_attempt_at) WHERE direction = 'in';
+        """
+
+    /// Storacha spaces as inboxes (ChatNode/Storacha): the endpoint setting (JSON), the spaces
+    /// we drain with the delegation that lets us, the deposit rights we give contacts (renewed
+    /// until revoked; `tag` tells a drain whose deposit a blob is), and contacts' spaces we may
+    /// deposit in with the delegation they gave us.
+    static let v4Storacha = """
+        CREATE TABLE storacha_settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            endpoint TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE storacha_spaces (
+            space TEXT PRIMARY KEY,
+            delegation BLOB NOT NULL,
+            expires_at INTEGER,
+            added_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE storacha_grants (
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            space TEXT NOT NULL REFERENCES storacha_spaces(space) ON DELETE CASCADE,
+            tag BLOB NOT NULL UNIQUE CHECK (length(tag) = 16),
+            lifetime_seconds INTEGER NOT NULL CHECK (lifetime_seconds > 0),
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            issued_at INTEGER NOT NULL,
+            PRIMARY KEY (contact_id, space)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE storacha_inboxes (
+            contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+            space TEXT NOT NULL,
+            tag BLOB NOT NULL CHECK (length(tag) = 16),
+            delegation BLOB NOT NULL,
+            endpoint TEXT NOT NULL,
+            expires_at INTEGER,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (contact_id, space)
+        ) WITHOUT ROWID;
         """
 }
