@@ -159,6 +159,8 @@ struct InboundProcessor: Sendable {
                 }
             } else if let mailboxes = try? MailboxesContent(parsing: body) {
                 try await database.updateContactMailboxes(contactID: contact.id, mailboxes: mailboxes.queues)
+            } else if let grant = try? StorachaGrantContent(parsing: body) {  // Storacha hook: a contact's space
+                try await StorachaDirectory(account: account, logger: logger).receive(grant, from: contact)
             }
         default:
             break

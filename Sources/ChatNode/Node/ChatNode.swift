@@ -33,6 +33,9 @@ public final class ChatNode: Service, Sendable {
     /// Drains and follows our mailbox queues.
     public let mailboxReceiver: MailboxReceiver
     let mailboxRefresh = Doorbell()
+    /// Storacha hook: drains our Storacha spaces and renews contacts' deposit rights (ChatNode/Storacha).
+    public let storachaReceiver: StorachaReceiver
+    let storachaRefresh = Doorbell()
     private let ready = Mutex<(addresses: [Multiaddr]?, failure: ChatNodeError?, waiters: [CheckedContinuation<[Multiaddr], any Error>])>((nil, nil, []))
 
     /// A node for `account`'s home.
@@ -48,8 +51,10 @@ public final class ChatNode: Service, Sendable {
         let clock = MailboxDirectory.clock(for: account)
         let depositor = MailboxDepositor(
             client: MailboxClient(host: depositHost, clock: clock), replicas: configuration.mailboxReplicas, logger: logger)
+        let storacha = StorachaDirectory(account: account, logger: logger)  // Storacha hook
         let engine = DeliveryEngine(
-            account: account, host: host, locks: locks, configuration: configuration, logger: logger, depositor: depositor)
+            account: account, host: host, locks: locks, configuration: configuration, logger: logger, depositor: depositor,
+            storacha: StorachaDepositor(directory: storacha, logger: logger))
         self.engine = engine
         var inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
         let attachments = AttachmentFetcher(account: account, host: host, retryPolicy: configuration.retryPolicy, logger: logger)
@@ -63,16 +68,20 @@ public final class ChatNode: Service, Sendable {
         self.inbound = inbound
         mailboxReceiver = MailboxReceiver(
             account: account, client: MailboxClient(host: receiveHost, clock: clock), inbound: inbound, logger: logger)
+        storachaReceiver = StorachaReceiver(directory: storacha, inbound: inbound, logger: logger)  // Storacha hook
     }
+
+    /// Drains our Storacha spaces and renews contacts' rights now (Storacha hook).
+    public func refreshStoracha() { storachaRefresh.ring() }
+
+    /// Makes queues for new contacts, announces them, and follows new queues now.
+    public func refreshMailboxes() { mailboxRefresh.ring() }
 
     /// Our PeerID.
     public var peerID: PeerID { account.peerID }
 
     /// Asks the engine to try every queued message now.
     public func kick() { engine.kickAll() }
-    /// Makes queues for new contacts, announces them, and follows new queues now.
-    public func refreshMailboxes() { mailboxRefresh.ring() }
-
 
     /// The contacts' PeerIDs that are connected now.
     public var onlinePeers: Set<PeerID> { presence.onlinePeers }
@@ -160,12 +169,6 @@ public final class ChatNode: Service, Sendable {
             group.addTask { await self.trackPresence(events) }
             group.addTask { await self.engine.run() }
             group.addTask { await self.attachments.run() }
-            if let control {
-                group.addTask {
-                    await ControlSocket.serve(control, logger: self.logger) { request in
-                        await self.handle(request)
-                    }
-                }
             group.addTask { await self.depositHost.run() }
             if configuration.receivesFromMailboxes {
                 group.addTask { await self.receiveHost.run() }
@@ -174,10 +177,17 @@ public final class ChatNode: Service, Sendable {
                         await self.provisionMailboxes()
                     }
                 }
+                group.addTask { await self.storachaReceiver.run(refresh: self.storachaRefresh) { self.engine.kickAll() } }  // Storacha hook
             }
             if let hook = configuration.messageHook {
                 group.addTask { await hook.run() }
             }
+            if let control {
+                group.addTask {
+                    await ControlSocket.serve(control, logger: self.logger) { request in
+                        await self.handle(request)
+                    }
+                }
             }
             resolveReady(.success(bound))
             engine.kickAll()
@@ -185,6 +195,8 @@ public final class ChatNode: Service, Sendable {
             group.addTask {
                 await Self.waitForCancellation()
                 await self.host.shutdown()
+                await self.depositHost.shutdown()
+                await self.receiveHost.shutdown()
                 if let control {
                     try? await control.channel.close()
                     try? FileManager.default.removeItem(atPath: ControlSocket.path(in: self.account.home))
@@ -192,8 +204,6 @@ public final class ChatNode: Service, Sendable {
             }
         }
     }
-                await self.depositHost.shutdown()
-                await self.receiveHost.shutdown()
 
     private static func waitForCancellation() async {
         let (stream, _) = AsyncStream<Void>.makeStream()
@@ -254,6 +264,7 @@ public final class ChatNode: Service, Sendable {
         switch request.op {
         case .kick:
             engine.kickAll()
+            mailboxRefresh.ring()
             return ControlResponse(ok: true)
         case .presence:
             return ControlResponse(ok: true, online: presence.onlinePeers.map(\.description).sorted())
@@ -261,7 +272,6 @@ public final class ChatNode: Service, Sendable {
             return ControlResponse(ok: true, addresses: host.listenAddresses.map(\.description))
         }
     }
-            mailboxRefresh.ring()
 
     /// Serves one inbound delivery stream: envelope in, ack out, in order, until the sender closes.
     static func serveDelivery(_ incoming: LibP2P.Host.IncomingStream, inbound: InboundProcessor, logger: Logger) async throws {
