@@ -13,7 +13,7 @@ struct P2PChat: AsyncParsableCommand {
             InitCommand.self, InviteCommand.self, ContactsCommand.self, SendCommand.self, MessagesCommand.self,
             SearchCommand.self, StatusCommand.self, UpCommand.self, SyncCommand.self, DemoCommand.self,
             // Mailbox and IPFS
-            MailboxCommand.self, IPFSCommand.self,
+            MailboxCommand.self, IPFSCommand.self, StorachaCommand.self,
             // libp2p diagnostics
             IDCommand.self, NodeCommand.self, PingCommand.self, IdentifyCommand.self, StreamCommand.self,
         ]

@@ -27,11 +27,13 @@ struct SyncCommand: AsyncParsableCommand {
             let report = try await MailboxDirectory.withThrowawayClient(account: account, logger: logger) { client in
                 try await MailboxReceiver(account: account, client: client, logger: logger).drainAll()
             }
+            let storacha = try await StorachaDrainCommand.drainIfUsed(account: account, logger: logger)  // Storacha hook
             if json {
                 try Output.json(report)
             } else {
                 Output.line("fetched \(report.fetched), stored \(report.stored), duplicates \(report.duplicates), rejected \(report.rejected), deleted at the mailbox \(report.acknowledged)"
                     + (report.failedQueues > 0 ? ", \(report.failedQueues) queue(s) unreachable" : ""))
+                if let storacha { Output.line(StorachaDrainCommand.summary(storacha)) }  // Storacha hook
             }
             // Receipts (and anything else queued) go out now.
             if await ChatCLI.askNode(.kick, home: account.home) == nil, wait > 0 {
