@@ -28,6 +28,8 @@ public final class ConformanceService: Sendable {
     private let validator: UCANValidator
     private let clock: StorachaClock
     private let state = Mutex(ConformanceState())
+    /// TEST HOOK (see ``setObserver(_:)``): not part of the Storacha protocol.
+    private let observer = Mutex<(@Sendable (ObservedRequest) -> Void)?>(nil)
 
     /// A service whose key is `key` and whose DID is `did` (e.g. `did:web:localhost`).
     public init(key: Signer, did: DID, clock: StorachaClock = .system) {
@@ -58,6 +60,30 @@ public final class ConformanceService: Sendable {
         state.withLock { $0.blobs[digest] != nil }
     }
 
+    // MARK: Test hook
+
+    /// TEST HOOK, not part of the protocol: one HTTP request exactly as the service received
+    /// it, with the invocations of an agent message decoded (proof chains included), so tests
+    /// can check what a storage provider learns.
+    public struct ObservedRequest: Sendable {
+        /// `GET`, `POST`, `PUT`, …
+        public var method: String
+        /// The request target (path and query).
+        public var path: String
+        /// The header fields in order.
+        public var headers: [(name: String, value: String)]
+        /// The body bytes.
+        public var body: [UInt8]
+        /// For `POST /`: the invocations of the agent message (empty when it does not decode).
+        public var invocations: [Delegation]
+    }
+
+    /// TEST HOOK, not part of the protocol: `observer` is called with every request before it is
+    /// handled (`nil` stops observing).
+    public func setObserver(_ observer: (@Sendable (ObservedRequest) -> Void)?) {
+        self.observer.withLock { $0 = observer }
+    }
+
     func setBaseURL(_ url: URL) {
         state.withLock { $0.baseURL = url }
     }
@@ -66,6 +92,10 @@ public final class ConformanceService: Sendable {
 
     /// Answers one HTTP request.
     public func handle(method: String, path rawPath: String, headers: [(name: String, value: String)], body: [UInt8]) -> HTTPResponse {
+        if let observe = observer.withLock({ $0 }) {  // TEST HOOK
+            let invocations = method == "POST" ? (try? AgentMessage(car: body).invocations) ?? [] : []
+            observe(ObservedRequest(method: method, path: rawPath, headers: headers, body: body, invocations: invocations))
+        }
         let (path, query) = Self.split(rawPath)
         func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value

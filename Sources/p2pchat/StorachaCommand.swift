@@ -100,7 +100,7 @@ struct StorachaSpaceCommand: AsyncParsableCommand {
 struct StorachaSpaceAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Receive in a space: import a delegation that lets your did:key (see `storacha space list`) add, list and remove blobs there."
+        abstract: "Receive in a space: import a delegation that lets your Storacha did:key (see `storacha space list`) add, list and remove blobs there."
     )
 
     @ParentCommand var root: P2PChat
@@ -125,7 +125,7 @@ struct StorachaSpaceAddCommand: AsyncParsableCommand {
 struct StorachaSpaceListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List your spaces, the contacts that may deposit there, and your did:key."
+        abstract: "List your spaces, the contacts that may deposit there, and your Storacha did:key (not your PeerID's key)."
     )
 
     @ParentCommand var root: P2PChat
@@ -139,7 +139,7 @@ struct StorachaSpaceListCommand: AsyncParsableCommand {
             (try directory.did().string, try await directory.spaces())
         }
         if json { return try Output.json(spaces) }
-        Output.line("your did:key: \(did)")
+        Output.line("your Storacha did:key (delegate spaces to it): \(did)")
         if spaces.isEmpty { Output.line("no spaces: add one with `p2pchat storacha space add DELEGATION`") }
         for space in spaces {
             let expiry = space.expiresAt.map { "until \(ChatCLI.timestamp($0))" } ?? "no expiry"

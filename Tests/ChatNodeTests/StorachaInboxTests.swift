@@ -80,7 +80,13 @@ struct StorachaInboxTests {
             let elsewhere = try Delegation.issue(
                 issuer: storacha.space, audience: stranger.did, capabilities: [Capability(can: "space/*", with: storacha.space.did.string)],
                 expiration: nil)
-            #expect(refusal(elsewhere).contains("not for this user's did:key"))
+            #expect(refusal(elsewhere).contains("not for this user's Storacha did:key"))
+            // Bob's Storacha did:key is not his PeerID's key, so a delegation to that is refused too.
+            let toPeerIDKey = try Delegation.issue(
+                issuer: storacha.space, audience: try Signer(identity: bob.identity).did,
+                capabilities: [Capability(can: "space/*", with: storacha.space.did.string)], expiration: nil)
+            #expect(try spaces.did() != (try Signer(identity: bob.identity).did))
+            #expect(refusal(toPeerIDKey).contains("not for this user's Storacha did:key"))
             // Tampered: another signature, or another resource under the same signature.
             var forged = good.ucan
             forged.signature = try UCANSignature(ed25519: [UInt8](repeating: 1, count: 64))
@@ -100,7 +106,7 @@ struct StorachaInboxTests {
         }
     }
 
-    @Test("re-delegation: deposit only, 24 h, renewed while trusted, validated by the conformance server; revoke stops renewals")
+    @Test("re-delegation: deposit only, to a fresh deposit key, 24 h, renewed while trusted, validated by the conformance server; revoke stops renewals")
     func redelegationChain() async throws {
         let clock = TestClock()
         try await withStoracha(clock: clock.function) { storacha in
@@ -123,9 +129,19 @@ struct StorachaInboxTests {
                     let sent = try #require(try await queuedGrants(bob, to: "alice").last)
                     #expect(sent.space == storacha.space.did.string && sent.endpoint == storacha.endpoint)
                     let delegation = try Delegation(archive: Array(try #require(sent.delegation)))
-                    let aliceAgent = try Signer(identity: alice.identity)
+                    // The delegation is for a random deposit key sent with it, not for Alice's identity;
+                    // Bob issues it as his Storacha agent, not as his PeerID's key.
+                    let aliceAgent = try Signer(parsingArchive: try #require(sent.depositKey))
                     #expect(delegation.ucan.audience == aliceAgent.did)
+                    #expect(aliceAgent.did != (try Signer(identity: alice.identity).did))
                     #expect(delegation.ucan.issuer == (try spaces.did()))
+                    #expect(delegation.ucan.issuer != (try Signer(identity: bob.identity).did))
+                    #expect(record.depositKey == StorachaDepositKey.stored(aliceAgent))
+                    // Grants of format version 1 (delegations to the identity) are refused.
+                    #expect(sent.body.contains("\"v\":2"))
+                    #expect(throws: ChatNodeError.self) {
+                        try StorachaGrantContent(parsing: sent.body.replacingOccurrences(of: "\"v\":2", with: "\"v\":1"))
+                    }
                     #expect(delegation.ucan.capabilities == [Capability(can: Ability.spaceBlobAdd, with: storacha.space.did.string)])
                     #expect(delegation.ucan.expiration == now + 24 * 3600)
                     #expect(delegation.proofs.first?.ucan.issuer == storacha.space.did, "a chain back to the space")
@@ -145,13 +161,18 @@ struct StorachaInboxTests {
                     let invite2 = try await bob.makeInvite(addresses: [])
                     try await alice.addContact(invite: try alice.parseInvite(invite2.text), name: "bob")
                     let bobContact = try await alice.contact(named: "bob")
+                    // A grant whose delegation is not for the deposit key it came with is ignored.
+                    var mismatched = sent
+                    mismatched.depositKey = try StorachaDepositKey.generate().archive
+                    try await directory(alice).receive(mismatched, from: bobContact)
+                    #expect(try await alice.database.storachaInboxes(contactID: bobContact.id).isEmpty)
                     try await directory(alice).receive(sent, from: bobContact)
-                    #expect(try await alice.database.storachaInboxes(contactID: bobContact.id).map(\.space) == [storacha.space.did.string])
-                    // A grant meant for someone else is ignored.
                     let forAlice = try await alice.database.storachaInboxes(contactID: bobContact.id)
-                    try await directory(bob).receive(sent, from: try await bob.contact(named: "alice"))
-                    #expect(try await bob.database.storachaInboxes(contactID: try await bob.contact(named: "alice").id).isEmpty)
-                    #expect(forAlice.count == 1)
+                    #expect(forAlice.map(\.space) == [storacha.space.did.string])
+                    #expect(try StorachaDepositKey.signer(stored: forAlice.first?.depositKey).did == aliceAgent.did)
+                    // Stored keys without a key or of another format version are refused.
+                    #expect(throws: ChatNodeError.self) { try StorachaDepositKey.signer(stored: nil) }
+                    #expect(throws: ChatNodeError.self) { try StorachaDepositKey.signer(stored: Data([2] + aliceAgent.archiveBytes)) }
 
                     // Renewal: nothing due at first; after 13 h a fresh 24 h delegation is queued.
                     #expect(try await spaces.renewDue() == 0)
@@ -161,6 +182,8 @@ struct StorachaInboxTests {
                     let renewedDelegation = try Delegation(archive: Array(try #require(renewed.delegation)))
                     #expect(renewedDelegation.ucan.expiration == now + 13 * 3600 + 24 * 3600)
                     #expect(renewed.tag == sent.tag, "the tag stays")
+                    #expect(renewed.depositKey == sent.depositKey, "renewals re-delegate to the same deposit key")
+                    #expect(renewedDelegation.ucan.audience == aliceAgent.did)
 
                     // Revoke: the contact is told, and renewals stop.
                     #expect(try await spaces.revoke(try await bob.contact(named: "alice")) == 1)
@@ -170,12 +193,17 @@ struct StorachaInboxTests {
                     #expect(try await spaces.spaces().first?.depositors == [])
                     try await directory(alice).receive(StorachaGrantContent(revoking: storacha.space.did.string), from: bobContact)
                     #expect(try await alice.database.storachaInboxes(contactID: bobContact.id).isEmpty)
+
+                    // Granted again after the revocation: a fresh deposit key.
+                    try await spaces.delegate(to: try await bob.contact(named: "alice"))
+                    let regranted = try #require(try await queuedGrants(bob, to: "alice").last)
+                    #expect(regranted.depositKey != nil && regranted.depositKey != sent.depositKey)
                 }
             }
         }
     }
 
-    @Test("offline delivery through Bob's Storacha space: granted in session, stored 1/1 in the space, drained once, removed")
+    @Test("offline delivery through Bob's Storacha space: granted in session, stored 1/1 in the space, drained once, removed; the service never sees either identity")
     func offlineThroughSpace() async throws {
         try await withStoracha { storacha in
             try await withTemporaryHome { homeA in
@@ -183,6 +211,7 @@ struct StorachaInboxTests {
                     let alice = try await makeAccount(home: homeA, name: "alice")
                     let bob = try await makeAccount(home: homeB, name: "bob")
                     try await useSpace(bob, of: storacha)
+                    let seen = ObservedStorachaRequests(storacha.server.service)
                     let nodeA = makeMailboxNode(alice)
                     let port = UInt16(try await freePort())
                     try await withRunning([nodeA]) {
@@ -213,6 +242,10 @@ struct StorachaInboxTests {
                         // A second drain finds nothing.
                         let again = try await StorachaReceiver(directory: directory(bob), logger: quietLogger("sync")).drainAll()
                         #expect(again == StorachaDrainReport())
+
+                        // What the storage provider saw: Alice's deposit signed by the deposit key Bob
+                        // gave her, and nowhere (deposits, drains, proof chains, bytes) either PeerID.
+                        try await expectNoIdentities(in: seen.requests, alice: alice, bob: bob, contact: contact)
                     }
                 }
             }
@@ -290,6 +323,56 @@ struct StorachaInboxTests {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Checks that Alice deposited with her deposit key and that no request the service received
+/// names Alice's or Bob's identity: not as an issuer, audience or resource of any invocation or
+/// of any delegation in its proof chain, and not as text or bytes anywhere in the requests.
+private func expectNoIdentities(
+    in requests: [ConformanceService.ObservedRequest], alice: ChatAccount, bob: ChatAccount, contact: Contact
+) async throws {
+    let aliceDID = try Signer(identity: alice.identity).did
+    let bobDID = try Signer(identity: bob.identity).did
+    let identities: Set<DID> = [aliceDID, bobDID]
+    let inbox = try #require(try await alice.database.storachaInboxes(contactID: contact.id).first)
+    let depositKey = try StorachaDepositKey.signer(stored: inbox.depositKey).did
+    let bobAgent = try directory(bob).did()
+
+    let invocations = requests.flatMap(\.invocations)
+    let deposits = invocations.filter { $0.ucan.capabilities.first?.can == Ability.spaceBlobAdd }
+    #expect(!deposits.isEmpty, "the service saw Alice's space/blob/add")
+    for deposit in deposits {
+        #expect(deposit.ucan.issuer == depositKey, "deposits are signed with the deposit key")
+        #expect(chain(deposit).contains { $0.ucan.issuer == bobAgent && $0.ucan.audience == depositKey }, "Bob's agent delegated to it")
+    }
+    #expect(invocations.contains { $0.ucan.capabilities.first?.can == Ability.ucanConclude && $0.ucan.issuer == depositKey })
+    #expect(requests.contains { $0.method == "PUT" }, "the blob upload was seen too")
+
+    for invocation in invocations {
+        for ucan in chain(invocation).map(\.ucan) {
+            #expect(!identities.contains(ucan.issuer), "identity as issuer of \(ucan.capabilities.map(\.can))")
+            #expect(!identities.contains(ucan.audience), "identity as audience of \(ucan.capabilities.map(\.can))")
+            let resources = Set(identities.map(\.string))
+            #expect(!ucan.capabilities.contains { resources.contains($0.with) }, "identity as a resource")
+        }
+    }
+    var needles: [(String, [UInt8])] = []
+    for (name, account, did) in [("alice", alice, aliceDID), ("bob", bob, bobDID)] {
+        needles += [
+            ("\(name)'s PeerID text", Array(account.peerID.description.utf8)),
+            ("\(name)'s PeerID CID", Array(account.peerID.cidString.utf8)),
+            ("\(name)'s PeerID bytes", account.peerID.bytes),
+            ("\(name)'s public key", account.identity.publicKey.data),
+            ("\(name)'s did:key", Array(did.string.utf8)),
+        ]
+    }
+    #expect(requests.count > 5)
+    for request in requests {
+        let bytes = request.body + Array(request.path.utf8) + request.headers.flatMap { Array("\($0.name): \($0.value)\n".utf8) }
+        for (what, needle) in needles {
+            #expect(!contains(bytes, needle), "\(what) in \(request.method) \(request.path)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LibP2P
 import Storacha
 import StorachaConformance
+import Synchronization
 import Testing
 
 @testable import ChatNode
@@ -30,10 +31,11 @@ struct TestStoracha: Sendable {
         return TestStoracha(server: server, endpoint: endpoint, space: space, clock: storachaClock)
     }
 
-    /// What `storacha delegation create <did> --can 'space/*'` makes: the space delegating to `audience`.
+    /// What `storacha delegation create <did> --can 'space/*'` makes: the space delegating to the
+    /// account's Storacha did:key (as `storacha space list` shows it).
     func spaceDelegation(to account: ChatAccount, abilities: [String] = ["space/*"], expiration: Int64? = nil) throws -> Delegation {
         try Delegation.issue(
-            issuer: space, audience: try Signer(identity: account.identity).did,
+            issuer: space, audience: try StorachaDirectory(account: account).did(),
             capabilities: abilities.map { Capability(can: $0, with: space.did.string) }, expiration: expiration)
     }
 
@@ -62,4 +64,28 @@ func useSpace(_ account: ChatAccount, of storacha: TestStoracha) async throws {
     let directory = StorachaDirectory(account: account, logger: quietLogger("storacha"))
     try await directory.configure(storacha.endpoint)
     try await directory.addSpace(try storacha.spaceDelegation(to: account))
+}
+
+/// Every request the conformance service received (its test hook), in order.
+final class ObservedStorachaRequests: Sendable {
+    let all = Mutex<[ConformanceService.ObservedRequest]>([])
+
+    /// Starts recording what `service` receives.
+    init(_ service: ConformanceService) {
+        service.setObserver { [self] request in self.all.withLock { $0.append(request) } }
+    }
+
+    var requests: [ConformanceService.ObservedRequest] { all.withLock { $0 } }
+}
+
+/// `delegation` and every delegation in its proof chain.
+func chain(_ delegation: Delegation, depth: Int = 0) -> [Delegation] {
+    guard depth < Delegation.maxProofDepth else { return [delegation] }
+    return [delegation] + delegation.proofs.flatMap { chain($0, depth: depth + 1) }
+}
+
+/// Whether `needle` occurs in `haystack`.
+func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+    return (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
 }

@@ -5,8 +5,10 @@ import Storacha
 
 /// The sending side of Storacha inboxes (ARCHITECTURE.md Delivery §3): puts an already-sealed
 /// envelope, as a ``StorachaDrop``, into a recipient's Storacha space with the full
-/// `space/blob/add` flow, using the delegation the recipient gave us. Each space counts as one
-/// of the recipient's mailboxes toward "stored k/n".
+/// `space/blob/add` flow, using the delegation the recipient gave us and signing with the
+/// deposit key that came with it (``StorachaDepositKey``), never with our identity: the service
+/// sees a random key, the recipient's space and a drop (tag ‖ sealed envelope). Each space counts
+/// as one of the recipient's mailboxes toward "stored k/n".
 ///
 /// A refusal (our rights expired or revoked, a bad delegation, an error receipt, an HTTP
 /// failure) is recorded with its reason and the space is skipped for the rest of the batch;
@@ -61,7 +63,11 @@ struct StorachaDepositor: Sendable {
             throw ChatNodeError(
                 .rejected, "our deposit rights expired at \(expiry.formatted(.iso8601)) (the recipient renews them while it trusts us)")
         }
-        let client = try directory.client(try StorachaEndpoint(json: inbox.endpoint))
+        let depositKey = try StorachaDepositKey.signer(stored: inbox.depositKey)
+        guard delegation.ucan.audience == depositKey.did else {
+            throw ChatNodeError(.malformedInput, "stored delegation is not for the stored deposit key; waiting for the contact to grant again")
+        }
+        let client = try directory.client(try StorachaEndpoint(json: inbox.endpoint), agent: depositKey)
         let drop = StorachaDrop(tag: inbox.tag, envelope: envelope)
         _ = try await client.addBlob(drop.encoded, to: try DID(parsing: inbox.space), proofs: [delegation])
     }

@@ -9,13 +9,20 @@ import Storacha
 /// renewal of contacts' rights, and grants received from contacts.
 ///
 /// Trust: a space is added only with a delegation whose chain verifies back to the space
-/// (signatures, expiry, audience = our did:key, which has the same Ed25519 key as our PeerID)
-/// and that grants `space/blob/add`, `list` and `remove` there. A contact gets only
+/// (signatures, expiry, audience = our Storacha agent did:key) and that grants
+/// `space/blob/add`, `list` and `remove` there. A contact gets only
 /// ``Ability/depositAbilities`` (`space/blob/add`; the `http/put` receipt is signed by the
-/// blob-derived key and `ucan/conclude` is invoked on the contact's own did:key, so neither needs
+/// blob-derived key and `ucan/conclude` is invoked on the invoker's own did:key, so neither needs
 /// a delegation), for ``defaultGrantLifetime``, re-issued inside the session while not revoked.
 /// Revoking stops re-issuing and tells the contact; the last delegation stays usable until it
 /// expires (`ucan/revoke` is not implemented by the client nor the conformance service).
+///
+/// Privacy ("storage providers never see senders"): no identity key reaches the service. The
+/// delegation a contact gets is for a random per-contact deposit key (``StorachaDepositKey``)
+/// whose seed travels with it inside the session, and the contact signs deposits with that key.
+/// Renewals re-delegate to the same deposit key (the per-contact tag in every drop already
+/// links one contact's deposits, so rotating would hide nothing more); a grant issued again
+/// after a revocation gets a fresh key. Our own agent key is derived one-way from the identity.
 public struct StorachaDirectory: Sendable {
     /// How long a contact's deposit rights last unless renewed.
     public static let defaultGrantLifetime: Duration = .seconds(24 * 3600)
@@ -49,21 +56,18 @@ public struct StorachaDirectory: Sendable {
 
     var validator: UCANValidator { UCANValidator(clock: clock) }
 
-    /// Our did:key signer (the PeerID's key).
+    /// Our Storacha agent: a key derived one-way from the identity, never the PeerID's key.
     func signer() throws -> Signer {
-        do {
-            return try Signer(identity: account.identity)
-        } catch {
-            throw ChatNodeError(.malformedInput, "this identity has no did:key (Storacha needs an Ed25519 identity)", underlying: error)
-        }
+        try StorachaDepositKey.agent(of: account.identity)
     }
 
-    /// Our did:key.
+    /// Our Storacha agent's did:key (what spaces are delegated to; not the PeerID's key).
     public func did() throws -> DID { try signer().did }
 
-    /// A client for `endpoint` signing as us.
-    func client(_ endpoint: StorachaEndpoint) throws -> StorachaClient {
-        StorachaClient(agent: try signer(), configuration: try endpoint.configuration(), transport: transport, clock: clock, pollDelay: pollDelay)
+    /// A client for `endpoint` signing as `agent` (our agent by default; a deposit key for deposits).
+    func client(_ endpoint: StorachaEndpoint, agent: Signer? = nil) throws -> StorachaClient {
+        StorachaClient(
+            agent: try agent ?? signer(), configuration: try endpoint.configuration(), transport: transport, clock: clock, pollDelay: pollDelay)
     }
 
     // MARK: Configuration
@@ -114,7 +118,7 @@ public struct StorachaDirectory: Sendable {
         guard delegation.ucan.audience == ours else {
             throw ChatNodeError(
                 .malformedInput,
-                "the delegation is for \(delegation.ucan.audience), not for this user's did:key \(ours); delegate the space to \(ours)")
+                "the delegation is for \(delegation.ucan.audience), not for this user's Storacha did:key \(ours); delegate the space to \(ours)")
         }
         do {
             try validator.validateDelegation(delegation)
@@ -225,15 +229,21 @@ public struct StorachaDirectory: Sendable {
         return renewed
     }
 
-    /// Issues a fresh delegation of the deposit abilities to `contact`, records it and queues it.
+    /// Issues a fresh delegation of the deposit abilities to `contact`'s deposit key (kept across
+    /// renewals, fresh for a new or re-granted contact), records it and queues it with the key.
     @discardableResult
     private func issue(to contact: Contact, space: String, lifetimeSeconds: Int64) async throws -> StorachaGrantRecord {
         guard let record = try await account.database.storachaSpaces().first(where: { $0.space == space }) else {
             throw ChatNodeError(.malformedInput, "\(space) is not one of your spaces")
         }
-        guard let key = contact.peerID.embeddedPublicKey, let audience = try? DID(publicKey: key) else {
-            throw ChatNodeError(.malformedInput, "\(contact.displayName)'s PeerID has no Ed25519 key, so no did:key to delegate to")
+        let existing = try await account.database.storachaGrants().first { $0.contactID == contact.id && $0.space == space }
+        let depositKey: Signer
+        if let existing, existing.revokedAt == nil, let kept = try? StorachaDepositKey.signer(stored: existing.depositKey) {
+            depositKey = kept
+        } else {
+            depositKey = try StorachaDepositKey.generate()
         }
+        let audience = depositKey.did
         let proof = try Delegation(archive: Array(record.delegation))
         let spaceDID = try DID(parsing: space)
         let now = clock.now()
@@ -249,12 +259,12 @@ public struct StorachaDirectory: Sendable {
                 .malformedInput, "cannot re-delegate \(space): your own delegation no longer verifies (\(Self.describe(error))); add a fresh one with `p2pchat storacha space add`",
                 underlying: error)
         }
-        let existing = try await account.database.storachaGrants().first { $0.contactID == contact.id && $0.space == space }
         let tag = existing?.tag ?? Data((0..<StorachaDrop.tagLength).map { _ in UInt8.random(in: 0...255) })
         let grant = try await account.database.upsertStorachaGrant(
-            contactID: contact.id, space: space, tag: tag, lifetimeSeconds: lifetimeSeconds,
+            contactID: contact.id, space: space, tag: tag, depositKey: StorachaDepositKey.stored(depositKey), lifetimeSeconds: lifetimeSeconds,
             expiresAt: Date(timeIntervalSince1970: Double(expiration)), now: account.now())
-        let content = StorachaGrantContent(space: space, tag: tag, delegation: try delegation.archive(), endpoint: try await endpoint())
+        let content = StorachaGrantContent(
+            space: space, tag: tag, delegation: try delegation.archive(), depositKey: depositKey, endpoint: try await endpoint())
         _ = try await account.enqueue(content.body, kind: .control, to: contact.id)
         return grant
     }
@@ -270,12 +280,19 @@ public struct StorachaDirectory: Sendable {
             return
         }
         do {
-            guard let archive = content.delegation, let tag = content.tagBytes, let endpoint = content.endpoint else { return }
+            guard let archive = content.delegation, let tag = content.tagBytes, let endpoint = content.endpoint,
+                  let keyText = content.depositKey
+            else { return }
+            let depositKey: Signer
+            do {
+                depositKey = try Signer(parsingArchive: keyText)
+            } catch {
+                throw ChatNodeError(.malformedInput, "deposit key does not parse", underlying: error)
+            }
             let delegation = try Delegation(archive: Array(archive))
             let space = try DID(parsing: content.space)
-            let ours = try did()
-            guard delegation.ucan.audience == ours else {
-                throw ChatNodeError(.malformedInput, "delegation is for \(delegation.ucan.audience), not us")
+            guard delegation.ucan.audience == depositKey.did else {
+                throw ChatNodeError(.malformedInput, "delegation is for \(delegation.ucan.audience), not the deposit key \(depositKey.did) it came with")
             }
             try validator.validateDelegation(delegation)
             let deposit = Capability(can: Ability.spaceBlobAdd, with: space.string)
@@ -284,7 +301,8 @@ public struct StorachaDirectory: Sendable {
             }
             let expiry = Self.chainExpiry(delegation).map { Date(timeIntervalSince1970: Double($0)) }
             try await account.database.upsertStorachaInbox(
-                contactID: contact.id, space: space.string, tag: tag, delegation: archive, endpoint: endpoint.json,
+                contactID: contact.id, space: space.string, tag: tag, depositKey: StorachaDepositKey.stored(depositKey), delegation: archive,
+                endpoint: endpoint.json,
                 expiresAt: expiry, now: account.now())
         } catch let error as ChatStoreError {
             throw error

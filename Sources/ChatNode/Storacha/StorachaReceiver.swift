@@ -61,6 +61,11 @@ public final class StorachaReceiver: Sendable {
     func drain(_ record: StorachaSpaceRecord, with client: StorachaClient) async throws -> StorachaDrainReport {
         let space = try DID(parsing: record.space)
         let proof = try Delegation(archive: Array(record.delegation))
+        guard proof.ucan.audience == client.agent.did else {
+            throw ChatNodeError(
+                .malformedInput,
+                "the space's delegation is for \(proof.ucan.audience), not this user's Storacha did:key \(client.agent.did); add a fresh one with `p2pchat storacha space add`")
+        }
         var senders: [Data: PeerID] = [:]
         for grant in try await directory.account.database.storachaGrants() where grant.space == record.space {
             if let contact = try await directory.account.database.contact(id: grant.contactID) { senders[grant.tag] = contact.peerID }

@@ -44,22 +44,26 @@ extension ChatDatabase {
 
     // MARK: Grants we issued
 
-    /// Records (or renews) deposit rights given to a contact; keeps an existing tag and clears a revocation.
+    /// Records (or renews) deposit rights given to a contact; keeps an existing tag, stores
+    /// `depositKey` (ChatNode's versioned deposit key bytes, secret) and clears a revocation.
     ///
     /// - Returns: the stored grant.
     @discardableResult
     public func upsertStorachaGrant(
-        contactID: ContactID, space: String, tag: Data, lifetimeSeconds: Int64, expiresAt: Date, now: Date = Date()
+        contactID: ContactID, space: String, tag: Data, depositKey: Data, lifetimeSeconds: Int64, expiresAt: Date, now: Date = Date()
     ) async throws -> StorachaGrantRecord {
-        guard tag.count == 16, lifetimeSeconds > 0 else { throw ChatStoreError(.invalidArgument, "grant tag must be 16 bytes, lifetime positive") }
+        guard tag.count == 16, lifetimeSeconds > 0, !depositKey.isEmpty else {
+            throw ChatStoreError(.invalidArgument, "grant tag must be 16 bytes, lifetime positive, deposit key present")
+        }
         return try await write { db in
             _ = try Self.fetchContact(db, contactID)
             try db.execute(sql: """
-                INSERT INTO storacha_grants (contact_id, space, tag, lifetime_seconds, expires_at, revoked_at, issued_at)
-                VALUES (?, ?, ?, ?, ?, NULL, ?)
-                ON CONFLICT(contact_id, space) DO UPDATE SET lifetime_seconds = excluded.lifetime_seconds,
-                    expires_at = excluded.expires_at, revoked_at = NULL, issued_at = excluded.issued_at
-                """, arguments: [contactID, space, tag, lifetimeSeconds, expiresAt.millisecondsSince1970, now.millisecondsSince1970])
+                INSERT INTO storacha_grants (contact_id, space, tag, deposit_key, lifetime_seconds, expires_at, revoked_at, issued_at)
+                VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+                ON CONFLICT(contact_id, space) DO UPDATE SET deposit_key = excluded.deposit_key,
+                    lifetime_seconds = excluded.lifetime_seconds, expires_at = excluded.expires_at, revoked_at = NULL,
+                    issued_at = excluded.issued_at
+                """, arguments: [contactID, space, tag, depositKey, lifetimeSeconds, expiresAt.millisecondsSince1970, now.millisecondsSince1970])
             return try StorachaGrantRecord.fetchOne(
                 db, sql: "SELECT * FROM storacha_grants WHERE contact_id = ? AND space = ?", arguments: [contactID, space])!
         }
@@ -85,18 +89,24 @@ extension ChatDatabase {
 
     // MARK: Contacts' spaces
 
-    /// Stores (or replaces) a contact's space we may deposit in.
+    /// Stores (or replaces) a contact's space we may deposit in, with the deposit key it gave
+    /// us (ChatNode's versioned bytes, secret).
     public func upsertStorachaInbox(
-        contactID: ContactID, space: String, tag: Data, delegation: Data, endpoint: String, expiresAt: Date?, now: Date = Date()
+        contactID: ContactID, space: String, tag: Data, depositKey: Data, delegation: Data, endpoint: String, expiresAt: Date?,
+        now: Date = Date()
     ) async throws {
+        guard !depositKey.isEmpty else { throw ChatStoreError(.invalidArgument, "deposit key missing") }
         try await write { db in
             _ = try Self.fetchContact(db, contactID)
             try db.execute(sql: """
-                INSERT INTO storacha_inboxes (contact_id, space, tag, delegation, endpoint, expires_at, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(contact_id, space) DO UPDATE SET tag = excluded.tag, delegation = excluded.delegation,
-                    endpoint = excluded.endpoint, expires_at = excluded.expires_at, received_at = excluded.received_at
-                """, arguments: [contactID, space, tag, delegation, endpoint, expiresAt?.millisecondsSince1970, now.millisecondsSince1970])
+                INSERT INTO storacha_inboxes (contact_id, space, tag, deposit_key, delegation, endpoint, expires_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(contact_id, space) DO UPDATE SET tag = excluded.tag, deposit_key = excluded.deposit_key,
+                    delegation = excluded.delegation, endpoint = excluded.endpoint, expires_at = excluded.expires_at,
+                    received_at = excluded.received_at
+                """, arguments: [
+                    contactID, space, tag, depositKey, delegation, endpoint, expiresAt?.millisecondsSince1970, now.millisecondsSince1970,
+                ])
         }
     }
 

@@ -23,6 +23,10 @@ enum ChatMigrations {
         migrator.registerMigration("v4-storacha") { db in
             try db.execute(sql: v4Storacha)
         }
+        // Storacha deposit keys (ChatNode/Storacha): contacts deposit with a per-grant key, never their identity.
+        migrator.registerMigration("v5-storacha-deposit-keys") { db in
+            try db.execute(sql: v5StorachaDepositKeys)
+        }
         return migrator
     }
 
@@ -229,5 +233,15 @@ enum ChatMigrations {
             received_at INTEGER NOT NULL,
             PRIMARY KEY (contact_id, space)
         ) WITHOUT ROWID;
+        """
+
+    /// Storacha deposit keys (ChatNode/Storacha): each grant names a random Ed25519 deposit key
+    /// that the delegation is for and that the contact signs deposits with, so the service never
+    /// sees the contact's identity. `deposit_key` is `01` ‖ the ucanto signer archive bytes
+    /// (version byte first; ChatNode refuses other versions). Rows from v4 have none and are
+    /// refused until re-issued (grants get a key at their next issue; inboxes at the next grant).
+    static let v5StorachaDepositKeys = """
+        ALTER TABLE storacha_grants ADD COLUMN deposit_key BLOB;
+        ALTER TABLE storacha_inboxes ADD COLUMN deposit_key BLOB;
         """
 }

@@ -3,7 +3,8 @@ import GRDB
 
 /// Deposit rights on one of our Storacha spaces that we give a contact (`p2pchat storacha
 /// delegate`): re-issued before `expiresAt` while not revoked. `tag` is the random per-contact
-/// value the contact prefixes its deposits with, so a drain knows whose session opens them.
+/// value the contact prefixes its deposits with, so a drain knows whose session opens them;
+/// `depositKey` is the random key the delegation is for (never the contact's identity).
 public struct StorachaGrantRecord: Hashable, Sendable {
     /// The contact the rights are for.
     public var contactID: ContactID
@@ -11,6 +12,9 @@ public struct StorachaGrantRecord: Hashable, Sendable {
     public var space: String
     /// The contact's deposit tag (16 bytes).
     public var tag: Data
+    /// The contact's deposit key (ChatNode's versioned signer bytes; secret); `nil` in rows
+    /// from before deposit keys, which get one at their next issue.
+    public var depositKey: Data?
     /// How long each issued delegation lives, in seconds.
     public var lifetimeSeconds: Int64
     /// When the last issued delegation expires.
@@ -27,6 +31,7 @@ extension StorachaGrantRecord: FetchableRecord {
         contactID = try row.decode(forColumn: "contact_id")
         space = try row.decode(forColumn: "space")
         tag = try row.decode(forColumn: "tag")
+        depositKey = try row.decode(Data?.self, forColumn: "deposit_key")
         lifetimeSeconds = try row.decode(forColumn: "lifetime_seconds")
         expiresAt = Date(millisecondsSince1970: try row.decode(forColumn: "expires_at"))
         revokedAt = try row.decode(Int64?.self, forColumn: "revoked_at").map(Date.init(millisecondsSince1970:))
