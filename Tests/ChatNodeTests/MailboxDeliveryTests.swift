@@ -19,7 +19,10 @@ private func introduce(alice: ChatAccount, nodeA: ChatNode, bob: ChatAccount) as
         let invite = try await bob.makeInvite(addresses: try await nodeB.listeningAddresses(), mailboxes: queues)
         try await alice.addContact(invite: try alice.parseInvite(invite.text), name: "bob")
         nodeA.kick()
-        try await until("bob learns alice from her hello") { try await bob.database.contact(peerID: alice.peerID) != nil }
+        try await until("bob learns alice from her hello, which claims the invite's queues") {
+            guard let contact = try await bob.database.contact(peerID: alice.peerID) else { return false }
+            return try await bob.database.mailboxQueues(contactID: contact.id).count == queues.count
+        }
     }
     return port
 }
@@ -52,7 +55,7 @@ struct MailboxDeliveryTests {
                             for id in ids where try await state(of: id, in: alice) != .stored(copies: 1, total: 1) { all = false }
                             return all
                         }
-                        #expect(try await waitingEnvelopes(bob) == texts.count)
+                        #expect(try await waitingEnvelopes(bob) >= texts.count)  // (+ the hello, if it went there)
                         #expect(try await bob.texts(with: "alice").isEmpty)
 
                         try await whileOnline(makeMailboxNode(bob, port: port)) {
@@ -129,10 +132,11 @@ struct MailboxDeliveryTests {
                         let sent = try await alice.send("too late", to: try await alice.contact(named: "bob"))
                         nodeA.kick()
                         try await until("stored") { try await state(of: sent.message.id, in: alice)?.kind == .stored }
-                        #expect(try await waitingEnvelopes(bob) == 1)
+                        let waiting = try await waitingEnvelopes(bob)  // (+ the hello, if it went there)
+                        #expect(waiting >= 1)
 
                         clock.advance(by: 2 * 3600)
-                        #expect(try await mailbox.server.sweepExpired() == 1, "deposited with the message's remaining TTL")
+                        #expect(try await mailbox.server.sweepExpired() == waiting, "deposited with the message's remaining TTL")
                         #expect(try await waitingEnvelopes(bob) == 0)
                         nodeA.kick()
                         try await until("failed(expired)") { try await state(of: sent.message.id, in: alice) == .failed(.expired) }
