@@ -94,7 +94,7 @@ public final class MailboxStore: Sendable {
     /// envelope lingers in it. Later calls fail.
     public func close() throws {
         do {
-            try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             try pool.close()
         } catch {
             throw MailboxError(.internalError, "cannot close the mailbox database", underlying: error)
