@@ -109,7 +109,8 @@ enum Liar {
     static func install(on host: LibP2P.Host) {
         for protocolID in Bitswap.protocolIDs {
             host.setHandler(for: protocolID) { incoming in
-                while let message = try await Bitswap.readMessage(from: incoming.stream) {
+                var reader = BitswapMessageReader(incoming.stream)
+                while let message = try await reader.next() {
                     let blocks = (message.wantlist?.entries ?? []).filter { !$0.isCancel }.map { entry in
                         BitswapMessage.Block(cid: entry.cid, data: Array("not the block you want \(entry.cid)".utf8))
                     }

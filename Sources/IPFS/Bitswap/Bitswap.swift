@@ -81,34 +81,7 @@ public final class Bitswap: Sendable {
         state.withLock { ($0.blocksSent, $0.bytesSent) }
     }
 
-    // MARK: Reading
-
-    /// Reads one length-prefixed message; `nil` at a clean end of stream.
-    static func readMessage(from stream: BufferedByteStream) async throws -> BitswapMessage? {
-        let first: ByteBuffer
-        do {
-            first = try await stream.readExactly(1)
-        } catch let error as LibP2PError where error.code == .unexpectedEOF {
-            return nil
-        }
-        var length = UInt64(first.getInteger(at: first.readerIndex, as: UInt8.self)!)
-        if length & 0x80 != 0 {
-            length &= 0x7f
-            var shift: UInt64 = 7
-            while true {
-                let byte = UInt64(try await stream.readExactly(1).getInteger(at: 0, as: UInt8.self)!)
-                length |= (byte & 0x7f) << shift
-                if byte & 0x80 == 0 { break }
-                shift += 7
-                guard shift < 35 else { throw IPFSError(.malformedInput, "Bitswap: message length varint too long") }
-            }
-        }
-        guard length <= UInt64(BitswapMessage.maxMessageSize) else {
-            throw IPFSError(.limitExceeded, "Bitswap message of \(length) bytes exceeds \(BitswapMessage.maxMessageSize)")
-        }
-        var body = try await stream.readExactly(Int(length))
-        return try BitswapMessage(parsing: body.readBytes(length: body.readableBytes) ?? [])
-    }
+    // MARK: Writing
 
     /// Writes one length-prefixed message.
     static func write(_ message: BitswapMessage, to stream: some ByteStream) async throws {
@@ -131,7 +104,8 @@ public final class Bitswap: Sendable {
                 for await _ in signals { await self.sendResponses(to: peer) }
             }
             defer { signal.finish() }
-            while let message = try await Self.readMessage(from: incoming.stream) {
+            var reader = BitswapMessageReader(incoming.stream)
+            while let message = try await reader.next() {
                 if try handle(message, from: peer) { signal.yield() }
             }
             signal.finish()

@@ -248,7 +248,8 @@ public final class BitswapSession: Sendable {
             group.addTask {
                 // Peers like py-libp2p answer on the stream that carried the wants.
                 do {
-                    while let message = try await Bitswap.readMessage(from: negotiated.stream) {
+                    var reader = BitswapMessageReader(negotiated.stream)
+                    while let message = try await reader.next() {
                         bitswap.route(message, from: peer)
                     }
                 } catch {
