@@ -24,6 +24,9 @@ public struct MailboxConfiguration: Sendable {
     public static let defaultMaxSubscribersPerQueue = 8
     /// How often `run()` deletes expired envelopes.
     public static let defaultSweepInterval: Duration = .seconds(60)
+    /// How long the deposit writer waits to gather concurrent deposits into one transaction
+    /// (only while they arrive concurrently; replies still follow the commit): 1 ms.
+    public static let defaultDepositCommitWindow: Duration = .milliseconds(2)
     /// Push wake-up attempts per deposit burst, the first retry delay (doubling), and the
     /// time one HTTP attempt may take.
     public static let defaultPushMaxAttempts = 5
@@ -58,6 +61,8 @@ public struct MailboxConfiguration: Sendable {
     public var maxSubscribersPerQueue = Self.defaultMaxSubscribersPerQueue
     /// See `defaultSweepInterval`.
     public var sweepInterval = Self.defaultSweepInterval
+    /// See `defaultDepositCommitWindow`.
+    public var depositCommitWindow = Self.defaultDepositCommitWindow
     /// See `defaultPushMaxAttempts`.
     public var pushMaxAttempts = Self.defaultPushMaxAttempts
     /// See `defaultPushRetryBaseDelay`.

@@ -53,7 +53,7 @@ public final class MailboxServer: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.store = try MailboxStore(directory: home)
+        self.store = try MailboxStore(directory: home, commitWindow: configuration.depositCommitWindow)
         self.replayCache = Mutex(ReplayCache(
             windowSeconds: configuration.requestWindowSeconds, maxEntries: configuration.maxReplayCacheEntries,
             startedAt: clock.now()))
