@@ -51,14 +51,18 @@ func withRunning<T: Sendable>(_ nodes: [ChatNode], _ body: @Sendable () async th
 
 func quietLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["P2PCHAT_TEST_LOG"] == "debug" ? .debug : .critical
     return logger
 }
 
 /// A node that does not serve the control socket (several per test process share nothing).
-func makeNode(_ account: ChatAccount, retry: RetryPolicy = .default, listen: [Multiaddr]? = nil, announces: Bool = false) -> ChatNode {
+func makeNode(
+    _ account: ChatAccount, retry: RetryPolicy = .default, listen: [Multiaddr]? = nil, announces: Bool = false,
+    ackTimeout: Duration? = nil
+) -> ChatNode {
     var configuration = ChatNodeConfiguration(listenAddresses: listen ?? [try! Multiaddr("/ip4/127.0.0.1/tcp/0")])
     configuration.retryPolicy = retry
+    if let ackTimeout { configuration.ackTimeout = ackTimeout }
     configuration.servesControlSocket = false
     configuration.announcesAddressChanges = announces
     return ChatNode(account: account, configuration: configuration, logger: quietLogger("test"))

@@ -13,8 +13,9 @@ public struct ChatNodeConfiguration: Sendable {
     public var retryPolicy = RetryPolicy.default
     /// How long dialing a contact may take.
     public var dialTimeout: Duration = .seconds(5)
-    /// How long the peer may take to acknowledge one envelope.
-    public var ackTimeout: Duration = .seconds(30)
+    /// How long the peer may take to acknowledge one envelope. A receiver stores and answers
+    /// within milliseconds; a stalled stream is abandoned after this and retried with backoff.
+    public var ackTimeout: Duration = .seconds(10)
     /// The longest the delivery loop sleeps without a reason (TTL checks).
     public var idleWakeInterval: Duration = .seconds(60)
     /// How many of a recipient's mailboxes receive a copy when it is unreachable (k = min(this, n)).
