@@ -45,6 +45,10 @@ public struct MailboxError: Error, Hashable, CustomStringConvertible, Sendable {
         public static let invalidPushEndpoint = Code(14, "invalid push endpoint")
         /// The mailbox failed internally (storage); the request may be retried.
         public static let internalError = Code(15, "internal error")
+        /// An attachment block exceeds `MailboxProtocol.maxBlockLength`.
+        public static let blockTooLarge = Code(16, "block too large")
+        /// An attachment block's bytes do not match its CID (or its CID is not sha2-256).
+        public static let blockMismatch = Code(17, "block does not match its CID")
 
         // Client-side codes (never sent by a mailbox).
 
@@ -63,7 +67,7 @@ public struct MailboxError: Error, Hashable, CustomStringConvertible, Sendable {
         static let serverCodes: [UInt32: Code] = Dictionary(uniqueKeysWithValues: [
             malformed, messageTooLarge, tooLarge, unsupportedVersion, unknownQueue, unauthorized, replayed,
             expiredRequest, quotaCount, quotaBytes, rateLimited, invalidRequest, tooManyQueues,
-            invalidPushEndpoint, internalError,
+            invalidPushEndpoint, internalError, blockTooLarge, blockMismatch,
         ].map { ($0.wireValue, $0) })
 
         /// The code for a wire status, `unknownStatus` for numbers this client does not know.

@@ -77,6 +77,23 @@ public struct MailboxClient: Sendable {
         try await withSession(credentials.mailbox) { try await $0.acknowledge(cids, in: credentials) }
     }
 
+    /// Deposits attachment blocks for the queue's recipient in one request; returns how many were new.
+    @discardableResult
+    public func depositBlocks(_ blocks: [MailboxResponse.Block], to address: QueueAddress, ttlSeconds: UInt64? = nil) async throws -> Int {
+        try await withSession(address.mailbox) { try await $0.depositBlocks(blocks, to: address, ttlSeconds: ttlSeconds) }
+    }
+
+    /// Fetches attachment blocks by CID, each checked against its CID.
+    public func fetchBlocks(_ cids: [CID], from credentials: QueueCredentials) async throws -> FetchedEnvelopes {
+        try await withSession(credentials.mailbox) { try await $0.fetchBlocks(cids, from: credentials) }
+    }
+
+    /// Acknowledges (deletes) attachment blocks; returns how many were there.
+    @discardableResult
+    public func acknowledgeBlocks(_ cids: [CID], in credentials: QueueCredentials) async throws -> Int {
+        try await withSession(credentials.mailbox) { try await $0.acknowledgeBlocks(cids, in: credentials) }
+    }
+
     /// The queue's counters and quotas.
     public func status(of credentials: QueueCredentials) async throws -> QueueStatus {
         try await withSession(credentials.mailbox) { try await $0.status(of: credentials) }

@@ -141,6 +141,59 @@ extension MailboxSession {
         return result
     }
 
+    // MARK: Blocks (protocol version 2)
+
+    /// Deposits attachment blocks for the queue's recipient in one request (at most
+    /// `MailboxProtocol.maxBlocksPerRequest` blocks and `maxBlockBatchLength` bytes; the mailbox
+    /// checks every block against its sha2-256 CID and stores all or none); returns how many
+    /// were new. Blocks the queue already holds are not stored twice.
+    @discardableResult
+    public func depositBlocks(_ blocks: [MailboxResponse.Block], to address: QueueAddress, ttlSeconds: UInt64? = nil) async throws -> Int {
+        guard !blocks.isEmpty else { return 0 }
+        let response = try await send(
+            .depositBlocks(blocks, ttlSeconds: ttlSeconds ?? 0), queue: address.queueID, sign: address.senderKey.sign)
+        return Int(clamping: response.count)
+    }
+
+    /// The blocks `cids` (any number; sent in batches), each checked against its CID.
+    public func fetchBlocks(_ cids: [CID], from credentials: QueueCredentials) async throws -> FetchedEnvelopes {
+        var result = FetchedEnvelopes()
+        var remaining = cids[...]
+        while !remaining.isEmpty {
+            let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
+            let response = try await send(.fetchBlocks(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign)
+            var answered = Set(response.missing).union(response.corrupt)
+            for block in response.blocks where batch.contains(block.cid) && !answered.contains(block.cid) {
+                answered.insert(block.cid)
+                if block.cid.multihash.matches(block.data) {
+                    result.envelopes.append(block)
+                } else {
+                    result.corrupt.append(block.cid)
+                }
+            }
+            result.missing += response.missing
+            result.corrupt += response.corrupt
+            guard !answered.isEmpty else {
+                throw MailboxError(.badResponse, "mailbox answered a block fetch with nothing")
+            }
+            remaining = remaining.filter { !answered.contains($0) }[...]
+        }
+        return result
+    }
+
+    /// Deletes blocks `cids` from the queue; returns how many were there.
+    @discardableResult
+    public func acknowledgeBlocks(_ cids: [CID], in credentials: QueueCredentials) async throws -> Int {
+        var deleted = 0
+        var remaining = cids[...]
+        while !remaining.isEmpty {
+            let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
+            remaining = remaining.dropFirst(batch.count)
+            deleted += Int(clamping: try await send(.acknowledgeBlocks(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign).count)
+        }
+        return deleted
+    }
+
     /// Turns this session's stream into a live feed of deposits to the queue; the session
     /// cannot carry other requests afterwards.
     public func subscribe(to credentials: QueueCredentials) async throws -> MailboxSubscription {

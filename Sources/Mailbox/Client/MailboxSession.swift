@@ -32,9 +32,11 @@ public actor MailboxSession {
         let nonce = Self.makeNonce()
         let body = MailboxRequest.Body(operation: operation, queueID: queue, timestamp: clock.now(), nonce: nonce).encode()
         let signature = try sign(MailboxRequest.signingInput(body: body, mailboxPeerID: mailboxPeerID))
-        let request = MailboxRequest(bodyBytes: body, signature: signature).encode()
-        guard request.count <= MailboxProtocol.maxRequestLength else {
-            throw MailboxError(.messageTooLarge, "request of \(request.count) bytes exceeds \(MailboxProtocol.maxRequestLength)")
+        // Version 1 unless the kind needs more, so envelope requests work with older mailboxes.
+        let request = MailboxRequest(version: operation.kind.minimumVersion, bodyBytes: body, signature: signature).encode()
+        let maxLength = operation.kind == .depositBlocks ? MailboxProtocol.maxBlocksRequestLength : MailboxProtocol.maxRequestLength
+        guard request.count <= maxLength else {
+            throw MailboxError(.messageTooLarge, "request of \(request.count) bytes exceeds \(maxLength)")
         }
         do {
             try await stream.writeLengthPrefixed(request)

@@ -11,6 +11,13 @@ public enum MailboxProtocol {
     public static let protocolID = "/p2pchat/mailbox/1.0.0"
     /// The message format version carried in every request and response.
     public static let version: UInt32 = 1
+    /// The version that adds the block kinds (`depositBlocks`, `fetchBlocks`,
+    /// `acknowledgeBlocks`). Clients send it only on block requests, so envelope requests still
+    /// work with version-1 mailboxes; a version-1 mailbox answers a block request with
+    /// `unsupportedVersion`.
+    public static let blocksVersion: UInt32 = 2
+    /// The versions this implementation accepts.
+    public static let supportedVersions: ClosedRange<UInt32> = version...blocksVersion
     /// The largest envelope a mailbox accepts: 64 KiB (a padded onion packet is ~2.3 KB;
     /// attachments travel as blocks, not envelopes).
     public static let maxEnvelopeLength = 64 * 1024
@@ -18,6 +25,16 @@ public enum MailboxProtocol {
     public static let maxRequestLength = maxEnvelopeLength + 4 * 1024
     /// The largest response message (a fetch batch).
     public static let maxResponseLength = 4 * 1024 * 1024
+    /// The largest attachment block a mailbox stores: 2 MiB, the block store's and Bitswap's
+    /// maximum (`Blockstore.maxBlockSize`).
+    public static let maxBlockLength = 2 << 20
+    /// The most block bytes in one `depositBlocks` request (one maximal block fits).
+    public static let maxBlockBatchLength = maxBlockLength
+    /// The most blocks in one `depositBlocks` request.
+    public static let maxBlocksPerRequest = 256
+    /// The largest `depositBlocks` request message: a full batch plus per-block framing and
+    /// the signature. Every other request stays within `maxRequestLength`.
+    public static let maxBlocksRequestLength = maxBlockBatchLength + maxBlocksPerRequest * (maxCIDLength + 16) + 4 * 1024
     /// The most CIDs in one fetch or acknowledge request.
     public static let maxCIDsPerRequest = 1024
     /// The most entries one list answer carries.

@@ -22,10 +22,15 @@ import Multiformats
 ///   uint32 limit         = 10; // list
 ///   repeated bytes cids  = 11; // fetch, acknowledge (binary CIDs)
 ///   string push_url      = 12; // setPushEndpoint; absent = remove
+///   repeated Block blocks = 13; // depositBlocks (version 2): Block { bytes cid = 1; bytes data = 2; }
 /// }
 /// ```
-/// createQueue is signed by the new recipient key, deposit by the sender key, everything else
-/// by the recipient key. The mailbox's own peer id is part of the signed bytes, so a request
+/// Version 2 (`MailboxProtocol.blocksVersion`) adds the block kinds: `depositBlocks` stores
+/// attachment blocks (any CID with a sha2-256 multihash, checked by the mailbox) for the
+/// recipient, counted against the queue's byte quota, with the same TTL rules as envelopes;
+/// `fetchBlocks` and `acknowledgeBlocks` read and delete them by CID (field 11).
+/// createQueue is signed by the new recipient key, deposit and depositBlocks by the sender key,
+/// everything else by the recipient key. The mailbox's own peer id is part of the signed bytes, so a request
 /// cannot be replayed at another mailbox.
 public struct MailboxRequest: Sendable, Equatable {
     /// The request kinds.
@@ -39,6 +44,17 @@ public struct MailboxRequest: Sendable, Equatable {
         case deleteQueue = 7
         case status = 8
         case setPushEndpoint = 9
+        case depositBlocks = 10
+        case fetchBlocks = 11
+        case acknowledgeBlocks = 12
+
+        /// The lowest request version that may carry this kind.
+        public var minimumVersion: UInt32 {
+            switch self {
+            case .depositBlocks, .fetchBlocks, .acknowledgeBlocks: MailboxProtocol.blocksVersion
+            default: MailboxProtocol.version
+            }
+        }
     }
 
     /// What is asked, with its arguments.
@@ -61,8 +77,15 @@ public struct MailboxRequest: Sendable, Equatable {
         case status
         /// Registers (or, with `nil`, removes) a UnifiedPush-style endpoint.
         case setPushEndpoint(String?)
+        /// Stores attachment blocks for the recipient; `ttlSeconds` 0 means the mailbox default.
+        case depositBlocks([MailboxResponse.Block], ttlSeconds: UInt64)
+        /// Returns the bytes of these blocks.
+        case fetchBlocks([CID])
+        /// Deletes these blocks.
+        case acknowledgeBlocks([CID])
 
-        var kind: Kind {
+        /// The request kind.
+        public var kind: Kind {
             switch self {
             case .createQueue: .createQueue
             case .deposit: .deposit
@@ -73,6 +96,9 @@ public struct MailboxRequest: Sendable, Equatable {
             case .deleteQueue: .deleteQueue
             case .status: .status
             case .setPushEndpoint: .setPushEndpoint
+            case .depositBlocks: .depositBlocks
+            case .fetchBlocks: .fetchBlocks
+            case .acknowledgeBlocks: .acknowledgeBlocks
             }
         }
     }
@@ -109,6 +135,8 @@ public struct MailboxRequest: Sendable, Equatable {
             var limit: UInt32 = 0
             var cids: [CID] = []
             var pushURL: String?
+            var blocks: [MailboxResponse.Block] = []
+            var blockBytes = 0
             var reader = ProtobufReader(bytes)
             do {
                 while let field = try reader.next() {
@@ -138,6 +166,16 @@ public struct MailboxRequest: Sendable, Equatable {
                             throw MailboxError(.invalidPushEndpoint, "push endpoint longer than \(MailboxProtocol.maxPushEndpointLength) bytes")
                         }
                         pushURL = url
+                    case 13:
+                        guard blocks.count < MailboxProtocol.maxBlocksPerRequest else {
+                            throw MailboxError(.invalidRequest, "more than \(MailboxProtocol.maxBlocksPerRequest) blocks in one request")
+                        }
+                        let block = try Self.parseBlock(try field.bytes())
+                        blockBytes += block.data.count
+                        guard blockBytes <= MailboxProtocol.maxBlockBatchLength else {
+                            throw MailboxError(.invalidRequest, "more than \(MailboxProtocol.maxBlockBatchLength) block bytes in one request")
+                        }
+                        blocks.append(block)
                     default: continue
                     }
                 }
@@ -170,11 +208,42 @@ public struct MailboxRequest: Sendable, Equatable {
             case .deleteQueue: operation = .deleteQueue
             case .status: operation = .status
             case .setPushEndpoint: operation = .setPushEndpoint(pushURL)
+            case .depositBlocks:
+                guard !blocks.isEmpty else { throw MailboxError(.malformed, "depositBlocks without blocks") }
+                operation = .depositBlocks(blocks, ttlSeconds: ttl)
+            case .fetchBlocks: operation = .fetchBlocks(cids)
+            case .acknowledgeBlocks: operation = .acknowledgeBlocks(cids)
             }
             if parsedKind != .createQueue && queueID == nil {
                 throw MailboxError(.malformed, "\(parsedKind) needs a queue id")
             }
             self.init(operation: operation, queueID: queueID, timestamp: timestamp, nonce: nonce)
+        }
+
+        /// One `Block { bytes cid = 1; bytes data = 2; }`, its sizes checked (not its hash:
+        /// the mailbox checks that before storing).
+        private static func parseBlock(_ bytes: [UInt8]) throws -> MailboxResponse.Block {
+            var cid: CID?
+            var data: [UInt8] = []
+            var reader = ProtobufReader(bytes)
+            while let field = try reader.next() {
+                switch field.number {
+                case 1:
+                    let raw = try field.bytes()
+                    guard raw.count <= MailboxProtocol.maxCIDLength else {
+                        throw MailboxError(.malformed, "CID of \(raw.count) bytes")
+                    }
+                    cid = try CID(bytes: raw)
+                case 2:
+                    data = try field.bytes()
+                    guard data.count <= MailboxProtocol.maxBlockLength else {
+                        throw MailboxError(.blockTooLarge, "block of \(data.count) bytes exceeds \(MailboxProtocol.maxBlockLength)")
+                    }
+                default: continue
+                }
+            }
+            guard let cid else { throw MailboxError(.malformed, "block without a CID") }
+            return MailboxResponse.Block(cid: cid, data: data)
         }
 
         /// The protobuf encoding.
@@ -194,8 +263,16 @@ public struct MailboxRequest: Sendable, Equatable {
             case .list(let after, let limit):
                 writer.writeVarint(field: 9, after)
                 writer.writeVarint(field: 10, UInt64(limit))
-            case .fetch(let cids), .acknowledge(let cids):
+            case .fetch(let cids), .acknowledge(let cids), .fetchBlocks(let cids), .acknowledgeBlocks(let cids):
                 for cid in cids { writer.writeBytes(field: 11, cid.bytes) }
+            case .depositBlocks(let blocks, let ttl):
+                if ttl > 0 { writer.writeVarint(field: 8, ttl) }
+                for block in blocks {
+                    var inner = ProtobufWriter()
+                    inner.writeBytes(field: 1, block.cid.bytes)
+                    inner.writeBytes(field: 2, block.data)
+                    writer.writeBytes(field: 13, inner.bytes)
+                }
             case .setPushEndpoint(let url):
                 if let url { writer.writeString(field: 12, url) }
             case .subscribe, .deleteQueue, .status:

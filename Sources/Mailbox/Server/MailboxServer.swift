@@ -119,9 +119,10 @@ public final class MailboxServer: Sendable {
         while true {
             let frame: ByteBuffer
             do {
-                frame = try await stream.readLengthPrefixed(maximumLength: MailboxProtocol.maxRequestLength)
+                // Only depositBlocks may exceed maxRequestLength; `process` checks the kind.
+                frame = try await stream.readLengthPrefixed(maximumLength: MailboxProtocol.maxBlocksRequestLength)
             } catch let error as LibP2PError where error.code == .frameTooLarge {
-                await refuse(MailboxError(.messageTooLarge, "request exceeds \(MailboxProtocol.maxRequestLength) bytes"), on: stream)
+                await refuse(MailboxError(.messageTooLarge, "request exceeds \(MailboxProtocol.maxBlocksRequestLength) bytes"), on: stream)
                 return
             } catch let error as LibP2PError where error.code == .malformedInput {
                 await refuse(MailboxError(.malformed, "bad length prefix"), on: stream)
@@ -192,11 +193,30 @@ public final class MailboxServer: Sendable {
         guard rateLimiter.admitRequest(on: connectionID, now: now) else {
             throw MailboxError(.rateLimited, "too many requests on this connection")
         }
-        let request = try MailboxRequest(parsing: bytes)
-        guard request.version == MailboxProtocol.version else {
-            throw MailboxError(.unsupportedVersion, "version \(request.version) is not supported (this mailbox speaks \(MailboxProtocol.version))")
+        let tooLarge = MailboxError(.messageTooLarge, "request exceeds \(MailboxProtocol.maxRequestLength) bytes")
+        let isOversized = bytes.count > MailboxProtocol.maxRequestLength
+        let request: MailboxRequest
+        do {
+            request = try MailboxRequest(parsing: bytes)
+        } catch {
+            throw isOversized ? tooLarge : error
         }
-        let body = try MailboxRequest.Body(parsing: request.bodyBytes)
+        guard MailboxProtocol.supportedVersions.contains(request.version) else {
+            throw MailboxError(
+                .unsupportedVersion,
+                "version \(request.version) is not supported (this mailbox speaks \(MailboxProtocol.supportedVersions.lowerBound)…\(MailboxProtocol.supportedVersions.upperBound))")
+        }
+        let body: MailboxRequest.Body
+        do {
+            body = try MailboxRequest.Body(parsing: request.bodyBytes)
+        } catch {
+            throw isOversized ? tooLarge : error
+        }
+        let kind = body.operation.kind
+        guard !isOversized || kind == .depositBlocks else { throw tooLarge }
+        guard request.version >= kind.minimumVersion else {
+            throw MailboxError(.unsupportedVersion, "\(kind) needs protocol version \(kind.minimumVersion)")
+        }
         guard replayCache.withLock({ $0.isFresh(body.timestamp, now: now) }) else {
             throw MailboxError(.expiredRequest, "request timestamp is outside the accepted window; check the clock and retry")
         }
@@ -206,6 +226,11 @@ public final class MailboxServer: Sendable {
             }
             guard envelope.count <= configuration.maxEnvelopeLength else {
                 throw MailboxError(.tooLarge, "envelope of \(envelope.count) bytes exceeds \(configuration.maxEnvelopeLength)")
+            }
+        }
+        if case .depositBlocks = body.operation {
+            guard rateLimiter.admitDeposit(on: connectionID, now: now) else {
+                throw MailboxError(.rateLimited, "too many deposits on this connection")
             }
         }
         // Who must have signed.
@@ -220,7 +245,10 @@ public final class MailboxServer: Sendable {
             // Body parsing guarantees a queue id for every other kind.
             let queueAuth = try await self.auth(for: body.queueID!)
             auth = queueAuth
-            if case .deposit = body.operation { signer = queueAuth.sender } else { signer = queueAuth.recipient }
+            switch body.operation {
+            case .deposit, .depositBlocks: signer = queueAuth.sender
+            default: signer = queueAuth.recipient
+            }
         }
         guard let peerID = mailboxPeerID.withLock({ $0 }) else {
             throw MailboxError(.internalError, "mailbox is not registered on a host")
@@ -301,6 +329,28 @@ public final class MailboxServer: Sendable {
             }
         case .acknowledge(let cids):
             response.count = UInt64(try await store.acknowledge(body.queueID!, cids: cids))
+        case .depositBlocks(let blocks, let ttlSeconds):
+            for block in blocks {
+                guard block.cid.multihash.code == .sha2_256, block.cid.multihash.matches(block.data) else {
+                    throw MailboxError(.blockMismatch, "block \(block.cid) does not match its CID (sha2-256 required)")
+                }
+            }
+            let ttl = ttlSeconds == 0 ? configuration.defaultTTLSeconds : min(ttlSeconds, configuration.maxTTLSeconds)
+            let stored = try await store.depositBlocks(
+                body.queueID!, blocks: blocks.map { ($0.cid, $0.data) }, expiresAt: now + ttl * 1000,
+                maxBytes: configuration.maxBytesPerQueue)
+            response.count = UInt64(stored)
+        case .fetchBlocks(let cids):
+            let result = try await store.fetchBlocks(
+                body.queueID!, cids: cids, now: now, byteBudget: MailboxProtocol.maxResponseLength - Self.fetchResponseOverhead)
+            response.blocks = result.blocks.map { .init(cid: $0.cid, data: $0.data) }
+            response.missing = result.missing
+            response.corrupt = result.corrupt
+            if !result.corrupt.isEmpty {
+                logger.error("corrupt blocks dropped", metadata: ["count": "\(result.corrupt.count)"])
+            }
+        case .acknowledgeBlocks(let cids):
+            response.count = UInt64(try await store.acknowledgeBlocks(body.queueID!, cids: cids))
         case .subscribe:
             guard let stream = subscriptions.subscribe(to: body.queueID!, limit: configuration.maxSubscribersPerQueue) else {
                 throw MailboxError(.rateLimited, "this queue has its maximum of \(configuration.maxSubscribersPerQueue) subscriptions")

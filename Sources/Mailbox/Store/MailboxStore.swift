@@ -150,6 +150,27 @@ public final class MailboxStore: Sendable {
                 END;
                 """)
         }
+        // Attachment blocks for the recipient (protocol version 2): per queue, by CID, counted in
+        // the queue's byteCount (so against its byte quota), not in its envelope count.
+        migrator.registerMigration("v2-blocks") { db in
+            try db.execute(sql: """
+                CREATE TABLE block (
+                    queueID BLOB NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+                    cid BLOB NOT NULL,
+                    data BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    expiresAt INTEGER NOT NULL,
+                    PRIMARY KEY (queueID, cid)
+                ) WITHOUT ROWID;
+                CREATE INDEX block_by_expiry ON block(expiresAt);
+                CREATE TRIGGER block_added AFTER INSERT ON block BEGIN
+                    UPDATE queue SET byteCount = byteCount + NEW.size WHERE id = NEW.queueID;
+                END;
+                CREATE TRIGGER block_removed AFTER DELETE ON block BEGIN
+                    UPDATE queue SET byteCount = byteCount - OLD.size WHERE id = OLD.queueID;
+                END;
+                """)
+        }
         return migrator
     }
 
@@ -444,14 +465,120 @@ public final class MailboxStore: Sendable {
         }
     }
 
-    /// Deletes every envelope whose expiry is at or before `now`, then checkpoints and
-    /// truncates the WAL (old copies of deleted envelopes live there until then); returns how
-    /// many envelopes were deleted.
+    // MARK: Blocks
+
+    /// Stores `blocks` (already checked against their CIDs) in a queue, all or none: blocks the
+    /// queue already holds only get the later expiry; the new ones must fit the byte quota
+    /// together. Returns how many were new.
+    func depositBlocks(
+        _ id: QueueID, blocks: [(cid: CID, data: [UInt8])], expiresAt: UInt64, maxBytes: UInt64
+    ) async throws -> Int {
+        do {
+            return try await pool.write { db in
+                let queueID = Data(id.bytes)
+                guard let used = try UInt64.fetchOne(db, sql: "SELECT byteCount FROM queue WHERE id = ?", arguments: [queueID]) else {
+                    throw MailboxError(.unknownQueue, "no such queue")
+                }
+                let expiry = Int64(clamping: expiresAt)
+                var fresh: [(cid: Data, data: [UInt8])] = []
+                var seen = Set<CID>()
+                for block in blocks where seen.insert(block.cid).inserted {
+                    let cid = Data(block.cid.bytes)
+                    try db.execute(
+                        sql: "UPDATE block SET expiresAt = MAX(expiresAt, ?) WHERE queueID = ? AND cid = ?",
+                        arguments: [expiry, queueID, cid])
+                    if db.changesCount == 0 { fresh.append((cid, block.data)) }
+                }
+                let added = fresh.reduce(UInt64(0)) { $0 + UInt64($1.data.count) }
+                guard used + added <= maxBytes else {
+                    throw MailboxError(.quotaBytes, "\(added) block bytes would exceed the queue's maximum of \(maxBytes) bytes")
+                }
+                let insert = try db.cachedStatement(sql: "INSERT INTO block (queueID, cid, data, size, expiresAt) VALUES (?, ?, ?, ?, ?)")
+                for block in fresh {
+                    try insert.execute(arguments: [queueID, block.cid, Data(block.data), block.data.count, expiry])
+                }
+                return fresh.count
+            }
+        } catch {
+            throw storageError(error, "deposit blocks")
+        }
+    }
+
+    /// The bytes of `cids` in a queue, each checked against its CID's hash on read. Blocks that
+    /// fail the check are deleted and reported as corrupt; blocks past `byteBudget` are left
+    /// for a later fetch (`deferred`).
+    func fetchBlocks(_ id: QueueID, cids: [CID], now: UInt64, byteBudget: Int) async throws -> FetchResult {
+        let result: FetchResult
+        do {
+            result = try await pool.read { db in
+                var result = FetchResult()
+                let statement = try db.cachedStatement(sql: "SELECT data FROM block WHERE queueID = ? AND cid = ? AND expiresAt > ?")
+                var budget = byteBudget
+                for cid in cids {
+                    guard let data = try Data.fetchOne(statement, arguments: [Data(id.bytes), Data(cid.bytes), Int64(clamping: now)]) else {
+                        result.missing.append(cid)
+                        continue
+                    }
+                    let bytes = [UInt8](data)
+                    guard cid.multihash.code == .sha2_256, cid.multihash.matches(bytes) else {
+                        result.corrupt.append(cid)
+                        continue
+                    }
+                    guard bytes.count + 64 <= budget || result.blocks.isEmpty else {
+                        result.deferred.append(cid)
+                        continue
+                    }
+                    budget -= bytes.count + 64
+                    result.blocks.append((cid, bytes))
+                }
+                return result
+            }
+        } catch {
+            throw storageError(error, "fetch blocks")
+        }
+        if !result.corrupt.isEmpty { _ = try await acknowledgeBlocks(id, cids: result.corrupt) }
+        return result
+    }
+
+    /// Deletes `cids` from a queue's blocks; returns how many were there.
+    func acknowledgeBlocks(_ id: QueueID, cids: [CID]) async throws -> Int {
+        do {
+            return try await pool.write { db in
+                var deleted = 0
+                let statement = try db.cachedStatement(sql: "DELETE FROM block WHERE queueID = ? AND cid = ?")
+                for cid in cids {
+                    try statement.execute(arguments: [Data(id.bytes), Data(cid.bytes)])
+                    deleted += db.changesCount
+                }
+                return deleted
+            }
+        } catch {
+            throw storageError(error, "acknowledge blocks")
+        }
+    }
+
+    /// The number of blocks a queue holds (tests and status).
+    func blockCount(of id: QueueID) async throws -> Int {
+        do {
+            return try await pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM block WHERE queueID = ?", arguments: [Data(id.bytes)]) ?? 0
+            }
+        } catch {
+            throw storageError(error, "count blocks")
+        }
+    }
+
+    /// Deletes every envelope and block whose expiry is at or before `now`, then checkpoints
+    /// and truncates the WAL (old copies of deleted rows live there until then); returns how
+    /// many envelopes and blocks were deleted.
     public func deleteExpired(now: UInt64) async throws -> Int {
         do {
             let deleted = try await pool.write { db in
                 try db.execute(sql: "DELETE FROM envelope WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
-                return db.changesCount
+                var count = db.changesCount
+                try db.execute(sql: "DELETE FROM block WHERE expiresAt <= ?", arguments: [Int64(clamping: now)])
+                count += db.changesCount
+                return count
             }
             try await pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
             return deleted
