@@ -82,6 +82,52 @@ import Testing
         await alice.stop()
     }
 
+    @Test func getOfAMissingFileFailsAndWritesNothing() async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        let absent = CID.v1(codec: .raw, multihash: .sha256(Array("nobody has this either".utf8)))
+        let output = bob.home.url.appendingPathComponent("out.bin")
+        let error = await #expect(throws: IPFSError.self) {
+            try await bob.node.get(cid: absent, from: [alice.address], to: output)
+        }
+        #expect(error?.code == .blockNotFound)
+        // Neither the file nor the export's temporary file is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bob.home.url.path).filter { $0.contains("out.bin") }.isEmpty)
+        await bob.stop()
+        await alice.stop()
+    }
+
+    @Test func getOfADAGThatIsNotAFileFailsAndWritesNothing() async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        // A raw block is a file, a DAG-CBOR block is not: the export refuses it at once.
+        let cbor: [UInt8] = [0xa1, 0x61, 0x61, 0x01]
+        let cid = CID.v1(codec: .dagCBOR, multihash: .sha256(cbor))
+        try alice.node.blockstore.put(cbor, for: cid)
+        let output = bob.home.url.appendingPathComponent("out.bin")
+        await #expect(throws: (any Error).self) {
+            try await bob.node.get(cid: cid, from: [alice.address], to: output)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        await bob.stop()
+        await alice.stop()
+    }
+
+    @Test func exportRemovesAndReportsACorruptStoredBlock() async throws {
+        let node = try await RunningNode()
+        let content = pseudoRandomBytes(count: 600_000, seed: 11)
+        let root = try node.node.add(bytes: content, cidVersion: .v1)
+        let rootBytes = try #require(try node.node.blockstore.get(root))
+        let leaf = try #require(try BlockLinks.links(of: root, bytes: rootBytes).last)
+        try node.node.blockstore.overwriteUnverified(leaf, with: Array(repeating: 7, count: 1000))
+        let error = #expect(throws: IPFSError.self) {
+            try node.node.export(cid: root, to: node.home.url.appendingPathComponent("out.bin"))
+        }
+        #expect(error?.code == .corruptBlock)
+        #expect(try node.node.blockstore.has(leaf) == false)
+        await node.stop()
+    }
+
     @Test func carExportImportRoundTrip() async throws {
         let alice = try await RunningNode()
         let bob = try await RunningNode()

@@ -180,16 +180,18 @@ public final class BitswapSession: Sendable {
             for _ in 0..<unverifiable {
                 _ = state.receivedBlock(CID.v1(codec: .raw, multihash: .identity([])), size: 0, from: peer)
             }
+            var accepted: [(cid: CID, bytes: [UInt8])] = []
+            var links: [CID] = []
             for (cid, data) in blocks {
                 let elsewhere = session.bitswap.isWanted(cid.multihash, byOtherThan: id)
                 switch state.receivedBlock(cid, size: data.count, from: peer, wantedElsewhere: elsewhere) {
                 case .accepted:
                     do {
-                        let links = try BlockLinks.links(of: cid, bytes: data)
-                        try blockstore.put(data, for: cid)
-                        for link in links { try walkLocal(from: link) }
-                    } catch let error as IPFSError where error.code == .storageFailed {
-                        throw error
+                        guard data.count <= Blockstore.maxBlockSize else {
+                            throw IPFSError(.limitExceeded, "block of \(data.count) bytes exceeds \(Blockstore.maxBlockSize)")
+                        }
+                        links += try BlockLinks.links(of: cid, bytes: data)
+                        accepted.append((cid, data))
                     } catch {
                         session.bitswap.logger.info("rejected a block", metadata: ["cid": "\(cid)", "peer": "\(peer)", "reason": "\(error)"])
                         state.rejectedBlock(cid, size: data.count, from: peer)
@@ -200,6 +202,10 @@ public final class BitswapSession: Sendable {
                     session.bitswap.logger.info("unrequested block (wrong bytes?)", metadata: ["cid": "\(cid)", "peer": "\(peer)", "strikes": "\(state.strikeCount(of: peer))"])
                 }
             }
+            // `receivedBlocks()` rebuilt every CID from its block's bytes: the hashes are
+            // verified. One transaction for the whole message.
+            try blockstore.putVerified(accepted)
+            for link in links { try walkLocal(from: link) }
             for presence in message.blockPresences where presence.kind == .dontHave {
                 state.receivedDontHave(presence.cid, from: peer)
             }

@@ -18,6 +18,8 @@ import Multiformats
 public final class Blockstore: Sendable {
     /// The largest block accepted, 2 MiB (libp2p.md §6: keep blocks ≤ 2 MiB; Kubo's limit).
     public static let maxBlockSize = 2 << 20
+    /// The SQLite page size of new stores (SQLite's largest): blocks are mostly 256 KiB blobs.
+    static let pageSize = 65_536
     /// The database file name inside the store directory.
     public static let databaseFileName = "blocks.sqlite"
 
@@ -33,6 +35,8 @@ public final class Blockstore: Sendable {
     public let directory: URL
     let pool: DatabasePool
     let logger: Logger
+    /// Bumped after every committed write of blocks.
+    let commits = CommitSignal()
 
     /// Opens (creating if needed) the store in `directory`.
     public init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
@@ -42,6 +46,9 @@ public final class Blockstore: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.prepareDatabase { db in
+                // Only takes effect while the file is still empty: new stores get large pages,
+                // so a 256 KiB block is 4 pages (4 WAL frames, 4 writes), not 64.
+                try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             configuration.label = "blockstore"
@@ -106,12 +113,23 @@ public final class Blockstore: Sendable {
     /// Stores several blocks in one transaction, verifying every hash first (all or nothing).
     public func putMany(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
         for block in blocks { try Self.verify(block.bytes, as: block.cid) }
+        try putVerified(blocks)
+    }
+
+    /// Stores blocks whose hashes the caller has just checked (a Bitswap session rebuilds each
+    /// received block's CID from its bytes), in one transaction, without hashing them again.
+    /// Sizes are still checked.
+    func putVerified(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
+        guard !blocks.isEmpty else { return }
+        for block in blocks where block.bytes.count > Self.maxBlockSize {
+            throw IPFSError(.limitExceeded, "block of \(block.bytes.count) bytes exceeds \(Self.maxBlockSize)")
+        }
+        defer { commits.committed() }
         try storage("put") {
             try pool.write { db in
+                let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)")
                 for block in blocks {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)",
-                        arguments: [Data(block.cid.multihash.bytes), block.bytes.count, Data(block.bytes)])
+                    try statement.execute(arguments: [Data(block.cid.multihash.bytes), block.bytes.count, Data(block.bytes)])
                 }
             }
         }
@@ -122,18 +140,32 @@ public final class Blockstore: Sendable {
     /// - Throws: ``IPFSError`` `.corruptBlock` if the stored bytes no longer match; the block
     ///   has then been deleted (fetch it again).
     public func get(_ cid: CID) throws -> [UInt8]? {
-        let key = Data(cid.multihash.bytes)
-        let stored = try storage("get") {
-            try pool.read { db in try Data.fetchOne(db, sql: "SELECT data FROM block WHERE multihash = ?", arguments: [key]) }
-        }
-        guard let stored else { return nil }
-        let bytes = [UInt8](stored)
+        guard let bytes = try getUnverified(cid) else { return nil }
         guard cid.multihash.matches(bytes) else {
             logger.error("corrupt block removed", metadata: ["cid": "\(cid)"])
             _ = try? delete(cid)
             throw IPFSError(.corruptBlock, "stored block \(cid) does not match its hash; it was removed")
         }
         return bytes
+    }
+
+    /// The stored bytes without the hash check, for a reader that checks them itself (the
+    /// UnixFS exporter verifies every block it reads); on a mismatch it calls ``get(_:)``,
+    /// which removes the corrupt block.
+    func getUnverified(_ cid: CID) throws -> [UInt8]? {
+        let key = Data(cid.multihash.bytes)
+        return try storage("get") {
+            try pool.read { db -> [UInt8]? in
+                let statement = try db.cachedStatement(sql: "SELECT data FROM block WHERE multihash = ?")
+                // A cursor row is not copied: the blob goes once from SQLite's buffer to the array.
+                // The row is only valid while its cursor lives.
+                let cursor = try Row.fetchCursor(statement, arguments: [key])
+                return try withExtendedLifetime(cursor) {
+                    guard let row = try cursor.next() else { return nil }
+                    return try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } ?? [] }
+                }
+            }
+        }
     }
 
     /// Whether a block with `cid`'s multihash is stored.

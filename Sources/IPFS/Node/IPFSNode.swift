@@ -3,6 +3,7 @@ import IPLD
 import LibP2P
 import Logging
 import Multiformats
+import Synchronization
 
 /// A small IPFS peer on a libp2p host: a durable ``Blockstore`` in the node's home, Bitswap
 /// 1.2.0 client and server, UnixFS import and export (IPLD's Kubo-compatible importer), and
@@ -116,19 +117,109 @@ public final class IPFSNode: Sendable {
 
     /// Fetches the UnixFS file `cid` from `peers` (see ``fetch(cid:from:options:progress:)``) and
     /// writes it to `file`, verifying every block on the way.
+    ///
+    /// The file is written while the fetch runs: an export thread follows the fetch, reading
+    /// each block as soon as it is committed to the store, so memory stays bounded whatever
+    /// the file size and no second pass over the store is needed. The file appears under its
+    /// name only once the fetch has completed (every block committed) and the export has
+    /// verified and written every byte.
     public func get(
         cid: CID, from peers: [Multiaddr], to file: URL, options: BitswapSessionState.Options = .init(),
         progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
     ) async throws -> BitswapSession.Report {
-        let report = try await fetch(cid: cid, from: peers, options: options, progress: progress)
-        try export(cid: cid, to: file)
-        return report
+        let fetchState = FetchState()
+        let store = blockstore
+        // Waits for blocks the fetch has not stored yet; fails once the fetch has ended without them.
+        let source: @Sendable (CID) throws -> [UInt8]? = { cid in
+            while true {
+                let seen = store.commits.current
+                if let bytes = try store.getUnverified(cid) { return bytes }
+                switch fetchState.outcome {
+                case .running:
+                    store.commits.wait(after: seen, timeout: Self.exportPollInterval)
+                case .completed:
+                    return nil
+                case .failed(let error):
+                    throw error
+                }
+            }
+        }
+        return try await withThrowingTaskGroup(of: BitswapSession.Report?.self) { group in
+            group.addTask {
+                _ = try await Self.onThread { try self.export(cid: cid, to: file, source: source) }
+                return nil
+            }
+            group.addTask {
+                do {
+                    let report = try await self.fetch(cid: cid, from: peers, options: options, progress: progress)
+                    fetchState.finish(.completed)
+                    store.commits.wakeAll()
+                    return report
+                } catch {
+                    fetchState.finish(.failed(error))
+                    store.commits.wakeAll()
+                    throw error
+                }
+            }
+            var report: BitswapSession.Report?
+            do {
+                while let result = try await group.next() {
+                    if let result { report = result }
+                }
+            } catch {
+                // The export failed (bad DAG, disk): stop the fetch; or the fetch failed.
+                group.cancelAll()
+                fetchState.finish(.failed(error))
+                store.commits.wakeAll()
+                while (try? await group.next()) != nil {}
+                throw error
+            }
+            guard let report else { fatalError("the fetch task returned no report") }
+            return report
+        }
+    }
+
+    /// How long an export waiting for a block sleeps before looking again (commits wake it sooner).
+    static let exportPollInterval: Duration = .milliseconds(100)
+
+    /// Where a fetch that an export follows stands.
+    final class FetchState: Sendable {
+        enum Outcome: Sendable {
+            case running
+            case completed
+            case failed(any Error)
+        }
+        private let state = Mutex(Outcome.running)
+
+        var outcome: Outcome { state.withLock { $0 } }
+
+        /// Records the end of the fetch (the first end recorded wins).
+        func finish(_ outcome: Outcome) {
+            state.withLock { state in
+                if case .running = state { state = outcome }
+            }
+        }
+    }
+
+    /// Runs blocking work (a synchronous export that waits for blocks) on its own thread, off
+    /// the cooperative pool.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "p2pchat.ipfs.export"
+            thread.start()
+        }
     }
 
     /// Writes the UnixFS file `cid` from the store to `file` (a temporary file renamed into
     /// place, so a failed export leaves nothing half-written). Returns the byte count.
     @discardableResult
     public func export(cid: CID, to file: URL) throws -> UInt64 {
+        let store = blockstore
+        return try export(cid: cid, to: file) { try store.getUnverified($0) }
+    }
+
+    private func export(cid: CID, to file: URL, source: @escaping @Sendable (CID) throws -> [UInt8]?) throws -> UInt64 {
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw IPFSError(.fileFailed, "cannot create \(temporary.path)")
@@ -136,7 +227,7 @@ public final class IPFSNode: Sendable {
         do {
             let handle = try FileHandle(forWritingTo: temporary)
             defer { try? handle.close() }
-            let count = try UnixFSExporter(blockSource: blockSource).exportFile(root: cid) { chunk in
+            let count = try exportFile(root: cid, source: source) { chunk in
                 try handle.write(contentsOf: chunk)
             }
             try handle.synchronize()
@@ -152,16 +243,31 @@ public final class IPFSNode: Sendable {
 
     /// The UnixFS file `cid` read from the store into memory (small files).
     public func cat(cid: CID) throws -> [UInt8] {
-        try UnixFSExporter(blockSource: blockSource).readFile(root: cid)
+        let store = blockstore
+        var bytes: [UInt8] = []
+        _ = try exportFile(root: cid, source: { try store.getUnverified($0) }) { bytes.append(contentsOf: $0) }
+        return bytes
     }
 
-    private var blockSource: UnixFSExporter.BlockSource {
-        let store = blockstore
-        return { cid in
-            guard let bytes = try store.get(cid) else {
+    /// Streams the UnixFS file `root` to `sink` through the verifying exporter.
+    ///
+    /// `source` returns stored bytes unverified (or `nil` when absent): the exporter checks every
+    /// block against its CID. On a mismatch the block is read again through
+    /// ``Blockstore/get(_:)``, which removes it from the store and reports it as corrupt.
+    private func exportFile(root: CID, source: @escaping (CID) throws -> [UInt8]?, sink: ([UInt8]) throws -> Void) throws -> UInt64 {
+        var lastRequested: CID?
+        let exporter = UnixFSExporter { cid in
+            lastRequested = cid
+            guard let bytes = try source(cid) else {
                 throw IPFSError(.blockNotFound, "block \(cid) is not in the store")
             }
             return bytes
+        }
+        do {
+            return try exporter.exportFile(root: root, sink: sink)
+        } catch let error as IPLDError where error.code == .hashMismatch {
+            if let lastRequested { _ = try blockstore.get(lastRequested) }
+            throw error
         }
     }
 
