@@ -4,6 +4,7 @@ import IPFS
 import IPLD
 import LibP2P
 import Logging
+import Mailbox
 import Multiformats
 import Synchronization
 
@@ -16,7 +17,9 @@ import Synchronization
 /// in `<home>/attachments/<message id>/` that is renamed to the sanitized file name only once
 /// the whole blob authenticated. Network and storage failures are retried with backoff (and at
 /// once when a peer connects) up to ``Options/maximumAttempts``; a blob that does not decrypt
-/// or a malformed DAG fails for good. The message itself was stored and acknowledged before
+/// or a malformed DAG fails for good. When the sender cannot be reached, the blocks are fetched
+/// from our mailbox queues instead (the sender deposits them there with the message while we
+/// are offline), verified, stored, and acknowledged so the mailbox deletes them. The message itself was stored and acknowledged before
 /// any of this starts.
 public final class AttachmentFetcher: Sendable {
     /// Tuning.
@@ -45,13 +48,16 @@ public final class AttachmentFetcher: Sendable {
 
     let account: ChatAccount
     let host: LibP2P.Host
+    /// Reaches our mailbox queues (a throwaway-identity host); `nil`: Bitswap only.
+    let mailboxClient: MailboxClient?
     let logger: Logger
     private let doorbell = Doorbell()
     private let state = Mutex(State())
 
-    init(account: ChatAccount, host: LibP2P.Host, retryPolicy: RetryPolicy, logger: Logger) {
+    init(account: ChatAccount, host: LibP2P.Host, mailboxClient: MailboxClient? = nil, retryPolicy: RetryPolicy, logger: Logger) {
         self.account = account
         self.host = host
+        self.mailboxClient = mailboxClient
         self.logger = logger
         state.withLock { $0.options.retryPolicy = retryPolicy }
     }
@@ -183,7 +189,11 @@ public final class AttachmentFetcher: Sendable {
             try await database.setAttachmentState(messageID: id, .fetching, countsAttempt: true, now: account.now())
             host.peerStore.addAddresses(sender.addresses, for: sender.peerID)
             try bitswap.blockstore.pin(root: cid)
-            try await fetchBlocks(cid, from: [sender.peerID], bitswap: bitswap, options: options, id: id, total: layout.blobSize)
+            do {
+                try await fetchBlocks(cid, from: [sender.peerID], bitswap: bitswap, options: options, id: id, total: layout.blobSize)
+            } catch {
+                guard !Task.isCancelled, try await fetchFromMailboxes(cid, sender: senderID, blockstore: bitswap.blockstore) else { throw error }
+            }
             let path = try writeFile(record, cid: cid, key: key, blockstore: bitswap.blockstore)
             try await database.setAttachmentState(messageID: id, .done, localPath: path, now: account.now())
             // The decrypted file is the user's copy; the blocks may be collected.
@@ -218,6 +228,44 @@ public final class AttachmentFetcher: Sendable {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Fetches the blob's DAG from the first of our queues (the sender's first) that holds all
+    /// of it, then acknowledges its blocks in every one of them. `false` if none holds it.
+    private func fetchFromMailboxes(_ root: CID, sender: ContactID, blockstore: Blockstore) async throws -> Bool {
+        guard let client = mailboxClient else { return false }
+        let database = account.database
+        let own = try await database.mailboxQueues(contactID: sender)
+        let queues = own.isEmpty ? try await database.mailboxQueues() : own
+        let credentials = queues.compactMap { try? QueueCredentials(parsing: Array($0.credentials)) }
+        var cids: [CID]?
+        for queue in credentials where cids == nil {
+            do {
+                let session = try await client.session(to: queue.mailbox)
+                do {
+                    cids = try await AttachmentMailboxBlocks.fetch(root: root, from: queue, over: session, into: blockstore)
+                    await session.close()
+                } catch {
+                    await session.close()
+                    throw error
+                }
+            } catch let error as IPFSError {
+                throw error
+            } catch {
+                logger.debug("attachment not fetched from a mailbox", metadata: ["mailbox": "\(queue.mailbox)", "reason": "\(error)"])
+            }
+        }
+        guard let cids else { return false }
+        // Stored: now the mailboxes may delete them.
+        for queue in credentials {
+            do {
+                try await client.acknowledgeBlocks(cids, in: queue)
+            } catch {
+                logger.debug("attachment blocks not acknowledged", metadata: ["mailbox": "\(queue.mailbox)", "reason": "\(error)"])
+            }
+        }
+        logger.info("attachment fetched from a mailbox", metadata: ["attachment": "\(root)", "blocks": "\(cids.count)"])
+        return true
     }
 
     /// Decrypts the fetched blob into a temporary file and renames it into place.

@@ -290,7 +290,8 @@ final class DeliveryEngine: Sendable {
                 }
                 guard let envelope = try await envelope(for: entry, contact: contact) else { continue }
                 let remaining = entry.message.expiresAt.map { $0.timeIntervalSince(account.now()) } ?? RetryPolicy.seconds(account.messageTTL)
-                var outcome = await depositor.deposit(envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch)
+                var outcome = await depositor.deposit(
+                    envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch, attachment: attachmentBlocks(of: entry.message))
                 if let storacha, let spaces {  // Storacha hook: then the recipient's spaces, up to k in all
                     await storacha.deposit(envelope, in: spaces, wanted: wanted, into: &outcome)
                 }
@@ -315,6 +316,19 @@ final class DeliveryEngine: Sendable {
         }
         await depositor.close(batch)
         return earliest
+    }
+
+    /// The DAG to deposit with an attachment message (nil for other kinds, or when its body
+    /// or our block store cannot be read: the envelope still goes).
+    private func attachmentBlocks(of message: ChatMessage) -> MailboxDepositor.Attachment? {
+        guard message.kind == .attachment else { return nil }
+        do {
+            let content = try AttachmentContent(parsing: message.body)
+            return .init(root: try CID(parsing: content.cid), blockstore: try account.attachmentStorage.blockstore(logger: logger))
+        } catch {
+            logger.notice("attachment blocks not deposited", metadata: ["message": "\(message.id)", "reason": "\(error)"])
+            return nil
+        }
     }
 
     private func fail(_ id: MessageID, _ reason: FailureReason, _ error: String) async throws {

@@ -1,5 +1,6 @@
 import ChatStore
 import Foundation
+import IPFS
 import Logging
 import Mailbox
 import Multiformats
@@ -40,13 +41,23 @@ struct MailboxDepositor: Sendable {
         }
     }
 
+    /// An attachment's DAG to put in a queue before its message's envelope.
+    struct Attachment: Sendable {
+        /// The blob's root.
+        var root: CID
+        /// Our block store, which holds the DAG.
+        var blockstore: Blockstore
+    }
+
     /// The recipient's queue addresses that parse.
     static func addresses(of contact: Contact) -> [QueueAddress] {
         contact.mailboxes.compactMap { try? QueueAddress(parsing: Array($0)) }
     }
 
-    /// Deposits `envelope` in up to k queues of `batch`, with time-to-live `ttlSeconds`.
-    func deposit(_ envelope: Data, ttlSeconds: UInt64, in batch: Batch) async -> Outcome {
+    /// Deposits `envelope` in up to k queues of `batch`, with time-to-live `ttlSeconds`; an
+    /// `attachment`'s blocks go to each queue first. Blocks a queue refuses (quota, an older
+    /// mailbox) are logged and the envelope still goes: the recipient can fetch from us.
+    func deposit(_ envelope: Data, ttlSeconds: UInt64, in batch: Batch, attachment: Attachment? = nil) async -> Outcome {
         let total = batch.addresses.count
         let wanted = min(max(1, replicas), total)
         var outcome = Outcome(copies: 0, total: total, refusals: [])
@@ -56,10 +67,17 @@ struct MailboxDepositor: Sendable {
                 continue
             }
             do {
-                let session: MailboxSession
+                var session: MailboxSession
                 if let open = batch.sessions[index] {
                     session = open
                 } else {
+                    session = try await client.session(to: address.mailbox)
+                    batch.sessions[index] = session
+                }
+                if let attachment, !(await depositBlocks(of: attachment, to: address, over: session, ttlSeconds: ttlSeconds)) {
+                    // The mailbox may have closed the stream after refusing: a fresh one for the envelope.
+                    await session.close()
+                    batch.sessions[index] = nil
                     session = try await client.session(to: address.mailbox)
                     batch.sessions[index] = session
                 }
@@ -74,6 +92,23 @@ struct MailboxDepositor: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Puts the attachment's blocks in the queue at `address`; `false` (logged) if the queue
+    /// did not take them all.
+    private func depositBlocks(of attachment: Attachment, to address: QueueAddress, over session: MailboxSession, ttlSeconds: UInt64) async -> Bool {
+        do {
+            try await AttachmentMailboxBlocks.forEachBatch(root: attachment.root, blockstore: attachment.blockstore) { blocks in
+                try await session.depositBlocks(blocks, to: address, ttlSeconds: ttlSeconds)
+            }
+            return true
+        } catch {
+            let reason = (error as? MailboxError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+            logger.notice("attachment blocks not deposited; the recipient can fetch them from us", metadata: [
+                "mailbox": "\(address.mailbox)", "attachment": "\(attachment.root)", "reason": "\(reason)",
+            ])
+            return false
+        }
     }
 
     /// Closes the batch's sessions.

@@ -57,7 +57,9 @@ public final class ChatNode: Service, Sendable {
             storacha: StorachaDepositor(directory: storacha, logger: logger))
         self.engine = engine
         var inbound = InboundProcessor(account: account, locks: locks, logger: logger, onQueued: { peer in engine.wake(peer) })
-        let attachments = AttachmentFetcher(account: account, host: host, retryPolicy: configuration.retryPolicy, logger: logger)
+        let attachments = AttachmentFetcher(
+            account: account, host: host, mailboxClient: MailboxClient(host: receiveHost, clock: clock),
+            retryPolicy: configuration.retryPolicy, logger: logger)
         self.attachments = attachments
         inbound.onAttachment = { attachments.wake() }
         if let hook = configuration.messageHook {
