@@ -76,4 +76,32 @@ struct AttachmentMailboxTests {
             }
         }
     }
+
+    @Test("blocks over the queue's byte quota are refused; the message still goes to the mailbox")
+    func quotaRefusesBlocksNotTheMessage() async throws {
+        var configuration = MailboxConfiguration()
+        configuration.maxBytesPerQueue = 512 * 1024
+        try await withMailbox(configuration: configuration) { mailbox in
+            try await withTemporaryHome { homeA in
+                try await withTemporaryHome { homeB in
+                    let alice = try await makeAccount(home: homeA, name: "alice")
+                    let bob = try await makeAccount(home: homeB, name: "bob")
+                    try await withDirectory(bob) { try await $0.use(mailbox.address.description) }
+                    let nodeA = makeMailboxNode(alice)
+                    try await withRunning([nodeA]) {
+                        _ = try await introduce(alice: alice, nodeA: nodeA, bob: bob)
+                        let url = alice.home.appendingPathComponent("big.bin")
+                        try Data(patternBytes(2 * 1024 * 1024)).write(to: url)
+                        let id = try await alice.sendFile(url, to: try await alice.contact(named: "bob")).message.id
+                        nodeA.kick()
+                        try await until("stored 1/1 at bob's mailbox", timeout: .seconds(60)) {
+                            try await state(of: id, in: alice) == .stored(copies: 1, total: 1)
+                        }
+                    }
+                    #expect(try await blocksAtMailbox(mailbox, for: bob) == 0)
+                    #expect(try await waitingEnvelopes(bob) >= 1)
+                }
+            }
+        }
+    }
 }
