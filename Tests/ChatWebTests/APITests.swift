@@ -167,7 +167,7 @@ struct APITests {
         }
     }
 
-    @Test("bad input: unknown contact 404, empty text 400, bad JSON 400, file upload 501, foreign reply 400")
+    @Test("bad input: unknown contact 404, empty text 400, bad JSON 400, file upload without a name 400, foreign reply 400")
     func badInput() async throws {
         try await withAliceAndBob { server, client, bobID in
             try await client.execute(uri: "/api/contacts/999/messages", method: .post, headers: authorized(server), body: try json(["text": "x"])) {
@@ -184,9 +184,9 @@ struct APITests {
                 body: try json(["text": "x", "replyTo": String(repeating: "0", count: 32)])
             ) { #expect($0.status == .badRequest) }
             try await client.execute(uri: "/api/contacts/\(bobID)/files", method: .post, headers: authorized(server)) { response in
-                #expect(response.status == .notImplemented)
+                #expect(response.status == .badRequest)
                 let error = try #require(try object(response)["error"] as? [String: Any])
-                #expect((error["message"] as? String)?.contains("not available yet") == true)
+                #expect((error["message"] as? String)?.contains("X-P2PChat-File-Name") == true)
             }
             try await client.execute(
                 uri: "/api/contacts", method: .post, headers: authorized(server), body: try json(["invite": "p2pchat:garbage", "name": "X"])

@@ -1,4 +1,5 @@
 import Foundation
+import ChatNode
 import Hummingbird
 
 /// The JSON API routes (API.md). Each handler decodes its parameters and calls one
@@ -30,8 +31,22 @@ struct APIController<Context: RequestContext> {
             let message = try await call { try await backend.send(contactID: id, body) }
             return EditedResponse(status: .created, response: message)
         }
-        group.post("contacts/{id}/files") { _, _ -> Response in
-            throw ChatWebError(.notImplemented, "file attachments are not available yet: the IPFS attachment flow is not in the node")
+        group.post("contacts/{id}/files") { request, context in
+            let id = try contactID(context)
+            let message = try await call { try await receiveFile(request, context, contactID: id) }
+            return EditedResponse(status: .created, response: message)
+        }
+        group.get("messages/{id}/attachment") { _, context in
+            let id = try context.parameters.require("id")
+            let file = try await call { try await backend.attachmentFile(messageID: id) }
+            let body = try await FileIO().loadFile(path: file.url.path, context: context)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/octet-stream", .contentLength: String(file.size),
+                    .contentDisposition: contentDisposition(fileName: file.name), .cacheControl: "no-store",
+                ],
+                body: body)
         }
         group.post("contacts/{id}/read") { _, context in
             let id = try contactID(context)
@@ -52,11 +67,34 @@ struct APIController<Context: RequestContext> {
             return try await call { try await backend.search(query, contactID: contact, limit: limit) }
         }
         group.get("queue") { _, _ in try await call { try await backend.queue() } }
-        group.get("mailboxes") { _, _ in backend.mailboxes() }
-        group.get("storage") { _, _ in try await call { try backend.storage() } }
+        group.get("mailboxes") { _, _ in try await call { try await backend.mailboxes() } }
+        group.get("storage") { _, _ in try await call { try await backend.storage() } }
         group.post("storage/attachments/delete") { request, context in
             let body = try await decode(DeleteAttachmentsRequest.self, request, context)
-            return try await call { try backend.deleteAttachments(body) }
+            return try await call { try await backend.deleteAttachments(body) }
+        }
+    }
+
+    /// Streams an upload (the raw request body, named by `X-P2PChat-File-Name`) into a private
+    /// directory in the home, then sends it. The copy stays: the sent message's record points at it.
+    private func receiveFile(_ request: Request, _ context: Context, contactID: Int64) async throws -> MessageJSON {
+        guard let encoded = request.headers[.p2pchatFileName], let raw = encoded.removingPercentEncoding, !raw.isEmpty else {
+            throw ChatWebError(.badRequest, "name the file in the X-P2PChat-File-Name header (percent-encoded)")
+        }
+        let caption = request.headers[.p2pchatCaption].flatMap { $0.removingPercentEncoding }
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > backend.uploadLimit {
+            throw ChatWebError(.tooLarge, "file of \(length) bytes; the web UI sends files up to \(backend.uploadLimit) bytes")
+        }
+        _ = try await backend.contact(id: contactID)
+        let directory = try backend.makeUploadDirectory()
+        let file = directory.appendingPathComponent(AttachmentFileName.sanitize(raw))
+        do {
+            try await FileIO().writeFile(
+                contents: UploadBody(base: request.body, limit: backend.uploadLimit), path: file.path, context: context)
+            return try await backend.sendFile(contactID: contactID, file: file, caption: caption)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
         }
     }
 

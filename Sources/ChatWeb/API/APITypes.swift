@@ -45,8 +45,10 @@ struct MessageJSON: ResponseCodable, Hashable, Sendable {
     var nextAttemptAt: Int64?
     var expiresAt: Int64?
     var error: String?
+    /// The file an attachment message carries (never its key); `nil` for other kinds.
+    var attachment: MessageAttachmentJSON?
 
-    init(_ message: ChatMessage, contactID: ContactID) {
+    init(_ message: ChatMessage, contactID: ContactID, attachment: AttachmentSummary? = nil) {
         id = message.id.description
         self.contactID = contactID.rawValue
         direction = message.direction.rawValue
@@ -68,6 +70,62 @@ struct MessageJSON: ResponseCodable, Hashable, Sendable {
         nextAttemptAt = message.nextAttemptAt?.milliseconds
         expiresAt = message.expiresAt?.milliseconds
         error = message.error
+        if message.kind == .attachment {
+            self.attachment = attachment.map(MessageAttachmentJSON.init)
+                ?? (try? AttachmentContent(parsing: message.body)).map { MessageAttachmentJSON(content: $0) }
+        }
+    }
+}
+
+/// An attachment as the conversation view shows it: what the file is and how far fetching it
+/// has come. Built from `AttachmentSummary`, it never carries the key or the message body.
+struct MessageAttachmentJSON: Codable, Hashable, Sendable {
+    /// The state a received file is in once "delete old attachments" removed it.
+    static let deleted = "deleted"
+
+    var name: String
+    var size: Int64
+    var mediaType: String
+    /// `pending`, `fetching`, `done`, `failed` or `deleted`.
+    var state: String
+    var bytesDone: Int64
+    var bytesTotal: Int64
+    var error: String?
+    /// Whether a failed fetch will be tried again.
+    var retrying: Bool
+    var caption: String?
+    /// Whether `GET /api/messages/{id}/attachment` serves the file now.
+    var downloadable: Bool
+
+    init(_ summary: AttachmentSummary) {
+        name = summary.name
+        size = Int64(clamping: summary.size)
+        mediaType = summary.mediaType
+        bytesDone = summary.bytesDone
+        bytesTotal = summary.bytesTotal
+        retrying = summary.retrying
+        caption = summary.text
+        if summary.state == "failed", summary.error == Self.deleted {
+            state = Self.deleted
+            error = nil
+        } else {
+            state = summary.state
+            error = summary.error
+        }
+        downloadable = state == "done" && summary.path != nil
+    }
+
+    /// What the message body says while no record exists yet: pending.
+    init(content: AttachmentContent) {
+        name = content.name
+        size = Int64(clamping: content.size)
+        mediaType = content.mediaType
+        state = "pending"
+        bytesDone = 0
+        bytesTotal = Int64((try? AttachmentLayout(fileSize: content.size).blobSize) ?? 0)
+        retrying = false
+        caption = content.text
+        downloadable = false
     }
 }
 
@@ -164,9 +222,24 @@ struct StatusJSON: ResponseCodable, Sendable {
     var features: [String: Bool]
 }
 
-/// One mailbox in use (empty until the mailbox integration lands).
+/// One mailbox in use, with its queues' totals. The counters are `nil` when the mailbox could
+/// not be asked (it is down, or too slow to answer).
 struct MailboxJSON: ResponseCodable, Sendable {
+    /// One of our queues at the mailbox.
+    struct Queue: Codable, Sendable {
+        /// The contact who deposits in it; `nil` for a queue still waiting in an invite.
+        var contactID: Int64?
+        var contactName: String?
+        var envelopes: Int64?
+        var usedBytes: Int64?
+        var quotaEnvelopes: Int64?
+        var quotaBytes: Int64?
+    }
     var address: String
+    var queues: [Queue]
+    /// Whether the mailbox answered for every queue.
+    var reachable: Bool
+    var envelopes: Int64?
     var usedBytes: Int64?
     var quotaBytes: Int64?
 }
@@ -177,10 +250,17 @@ struct MailboxListJSON: ResponseCodable, Sendable {
     var note: String?
 }
 
-/// An attachment held in the blockstore.
+/// An attachment as the storage view lists it.
 struct AttachmentJSON: ResponseCodable, Sendable {
+    var messageID: String
     var cid: String
+    var name: String
+    /// The file's size.
     var bytes: Int64
+    /// Bytes its local file takes now (0 once deleted or while not fetched).
+    var localBytes: Int64
+    var direction: String
+    var state: String
     var contactID: Int64?
     var createdAt: Int64?
 }

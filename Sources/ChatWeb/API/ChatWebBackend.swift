@@ -22,15 +22,18 @@ final class ChatWebBackend: Sendable {
 
     let node: ChatNode
     let home: URL
+    /// The largest upload accepted (`maximumUploadSize` unless a test lowers it).
+    let uploadLimit: Int64
     private let blockstore: Mutex<Blockstore?>
     private let changedHandler: Mutex<@Sendable () -> Void>
 
     var account: ChatAccount { node.account }
     var database: ChatDatabase { node.account.database }
 
-    init(node: ChatNode, home: URL, blockstore: Blockstore? = nil) {
+    init(node: ChatNode, home: URL, blockstore: Blockstore? = nil, uploadLimit: Int64 = ChatWebBackend.maximumUploadSize) {
         self.node = node
         self.home = home
+        self.uploadLimit = uploadLimit
         self.blockstore = Mutex(blockstore)
         self.changedHandler = Mutex({})
     }
@@ -40,7 +43,7 @@ final class ChatWebBackend: Sendable {
         changedHandler.withLock { $0 = handler }
     }
 
-    private func changed() {
+    func changed() {
         let handler = changedHandler.withLock { $0 }
         handler()
     }
@@ -55,7 +58,7 @@ final class ChatWebBackend: Sendable {
             addresses: node.host.listenAddresses.map(\.description),
             onlinePeers: node.onlinePeers.map(\.description).sorted(), contacts: contacts.count,
             outbox: try await queueCounts(),
-            features: ["attachments": false, "mailboxes": false, "search": true, "replies": true])
+            features: ["attachments": true, "mailboxes": true, "search": true, "replies": true])
     }
 
     // MARK: Contacts and invites
@@ -69,12 +72,15 @@ final class ChatWebBackend: Sendable {
     }
 
     func describe(_ contact: Contact) async throws -> ContactJSON {
-        let last = try await visibleMessages(contactID: contact.id, before: nil, limit: 1).messages.last
+        var last: MessageJSON?
+        if let message = try await visibleMessages(contactID: contact.id, before: nil, limit: 1).messages.last {
+            last = try await json(message, contactID: contact.id)
+        }
         return ContactJSON(
             id: contact.id.rawValue, name: contact.displayName, peerID: contact.peerID.description,
             online: node.presence.isOnline(contact.peerID), unread: try await unreadCount(contact),
             addresses: contact.addresses.map(\.description), createdAt: contact.createdAt.milliseconds,
-            lastSeenAt: contact.lastSeenAt?.milliseconds, lastMessage: last.map { MessageJSON($0, contactID: contact.id) })
+            lastSeenAt: contact.lastSeenAt?.milliseconds, lastMessage: last)
     }
 
     /// Visible unread messages; the store's count (all kinds) is a cheap upper bound.
@@ -120,7 +126,9 @@ final class ChatWebBackend: Sendable {
         let contact = try await contact(id: contactID)
         let cursor = try before.map { try parseMessageID($0) }
         let page = try await visibleMessages(contactID: contact.id, before: cursor, limit: limit)
-        return MessagePageJSON(messages: page.messages.map { MessageJSON($0, contactID: contact.id) }, hasMore: page.hasMore)
+        var messages: [MessageJSON] = []
+        for message in page.messages { messages.append(try await json(message, contactID: contact.id)) }
+        return MessagePageJSON(messages: messages, hasMore: page.hasMore)
     }
 
     /// Pages through the store (which also holds receipts and control messages) until `limit`
@@ -164,7 +172,7 @@ final class ChatWebBackend: Sendable {
         }
         node.kick()
         changed()
-        return MessageJSON(outgoing.message, contactID: contact.id)
+        return try await json(outgoing.message, contactID: contact.id)
     }
 
     func markRead(contactID: Int64) async throws -> ReadJSON {
@@ -185,14 +193,14 @@ final class ChatWebBackend: Sendable {
         case .queued, .stored:
             node.kick()
             changed()
-            return MessageJSON(message, contactID: contact.id)
+            return try await json(message, contactID: contact.id)
         case .failed:
             let again = try await database.enqueueOutgoing(
                 contactID: contact.id, body: message.body, kind: message.kind, replyTo: message.replyTo,
                 now: account.now(), ttl: account.messageTTL)
             node.kick()
             changed()
-            return MessageJSON(again.message, contactID: contact.id)
+            return try await json(again.message, contactID: contact.id)
         case .sent, .delivered, .read:
             throw ChatWebError(.conflict, "this message already reached \(contact.displayName); nothing to retry")
         }
@@ -206,10 +214,15 @@ final class ChatWebBackend: Sendable {
             try await database.markState(messageID: message.id, state: .failed(Self.cancelled), error: "cancelled by you", now: account.now())
             changed()
             guard let updated = try await database.message(id: message.id) else { throw ChatWebError(.notFound, "no message \(text)") }
-            return MessageJSON(updated, contactID: contact.id)
+            return try await json(updated, contactID: contact.id)
         default:
             throw ChatWebError(.conflict, "only a message that has not reached \(contact.displayName) can be cancelled (it is \(message.state))")
         }
+    }
+
+    /// A message as the API shows it, with its attachment's state for attachment messages.
+    func json(_ message: ChatMessage, contactID: ContactID) async throws -> MessageJSON {
+        MessageJSON(message, contactID: contactID, attachment: try await account.attachment(of: message))
     }
 
     private func outgoingMessage(_ text: String) async throws -> (ChatMessage, Contact) {
@@ -223,7 +236,7 @@ final class ChatWebBackend: Sendable {
         return (message, contact)
     }
 
-    private func parseMessageID(_ text: String) throws -> MessageID {
+    func parseMessageID(_ text: String) throws -> MessageID {
         do {
             return try MessageID(hex: text)
         } catch {
@@ -245,7 +258,7 @@ final class ChatWebBackend: Sendable {
                   let contactID = hit.contactID else { continue }
             results.append(SearchHitJSON(
                 contactID: contactID.rawValue, contactName: contacts[contactID]?.displayName, snippet: hit.snippet,
-                score: hit.score, message: MessageJSON(message, contactID: contactID)))
+                score: hit.score, message: try await json(message, contactID: contactID)))
             if results.count == limit { break }
         }
         return SearchJSON(query: words, results: results)
@@ -262,47 +275,19 @@ final class ChatWebBackend: Sendable {
     func queue() async throws -> QueueJSON {
         let contacts = Dictionary(uniqueKeysWithValues: try await database.contacts().map { ($0.id, $0) })
         let entries = try await database.dueOutbox(now: .distantFuture, limit: 100_000)
-        let items = entries
-            .filter { $0.message.kind.isVisible }
-            .sorted { ($0.contactID, $0.message.seq) < ($1.contactID, $1.message.seq) }
-            .map { entry in
-                QueueItemJSON(
-                    contactID: entry.contactID.rawValue, contactName: contacts[entry.contactID]?.displayName ?? "?",
-                    message: MessageJSON(entry.message, contactID: entry.contactID))
-            }
+        var items: [QueueItemJSON] = []
+        for entry in entries.filter({ $0.message.kind.isVisible }).sorted(by: { ($0.contactID, $0.message.seq) < ($1.contactID, $1.message.seq) }) {
+            items.append(QueueItemJSON(
+                contactID: entry.contactID.rawValue, contactName: contacts[entry.contactID]?.displayName ?? "?",
+                message: try await json(entry.message, contactID: entry.contactID)))
+        }
         return QueueJSON(counts: try await queueCounts(), items: items)
     }
 
-    // MARK: Mailboxes and storage
-
-    /// Mailboxes in use: none until the mailbox integration lands in ChatNode.
-    func mailboxes() -> MailboxListJSON {
-        MailboxListJSON(mailboxes: [], note: "mailboxes are not integrated yet: messages wait in your outbox until the contact is online")
-    }
-
-    func storage() throws -> StorageJSON {
-        let path = database.path
-        var databaseBytes: Int64 = 0
-        for suffix in ["", "-wal", "-shm"] {
-            databaseBytes += Self.fileSize(path + suffix)
-        }
-        var blocks = StorageJSON.Blockstore(available: false, bytes: 0, blocks: 0)
-        if let store = openBlockstore() {
-            blocks = StorageJSON.Blockstore(
-                available: true, bytes: Int64(clamping: (try? store.usage()) ?? 0), blocks: (try? store.count()) ?? 0)
-        }
-        return StorageJSON(
-            database: .init(path: path, bytes: databaseBytes), blockstore: blocks, attachments: [], mailboxes: mailboxes().mailboxes)
-    }
-
-    /// Deletes attachments older than `days`; attachments are not integrated yet, so there are none.
-    func deleteAttachments(_ request: DeleteAttachmentsRequest) throws -> DeletedAttachmentsJSON {
-        guard request.olderThanDays >= 0 else { throw ChatWebError(.badRequest, "olderThanDays must be 0 or more") }
-        return DeletedAttachmentsJSON(deleted: [], freedBytes: 0)
-    }
+    // MARK: Storage
 
     /// The home's blockstore, opened the first time it exists (never created here).
-    private func openBlockstore() -> Blockstore? {
+    func openBlockstore() -> Blockstore? {
         blockstore.withLock { store in
             if let store { return store }
             let file = home.appendingPathComponent("blocks").appendingPathComponent(Blockstore.databaseFileName)
@@ -312,7 +297,7 @@ final class ChatWebBackend: Sendable {
         }
     }
 
-    private static func fileSize(_ path: String) -> Int64 {
+    static func fileSize(_ path: String) -> Int64 {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = attributes[.size] as? NSNumber else { return 0 }
         return size.int64Value

@@ -237,7 +237,7 @@ function renderMessage(m) {
   const canCancel = m.direction === "out" && (m.state.kind === "queued" || m.state.kind === "stored");
   const bubble = h("div", { class: "bubble" },
     quote,
-    h("div", { class: "text" }, m.body),
+    m.attachment ? fileCard(m) : h("div", { class: "text" }, m.body),
     h("div", { class: "meta" }, h("time", { datetime: new Date(m.sentAt).toISOString(), title: new Date(m.sentAt).toLocaleString() }, formatTime(m.sentAt)),
       m.direction === "out" ? tick(m) : null),
     failed && m.direction === "out" ? h("div", { class: "failure" }, `Not delivered: ${m.state.reason}${m.error ? " — " + m.error : ""}`,
@@ -249,6 +249,45 @@ function renderMessage(m) {
   const row = h("div", { class: `msg ${m.direction === "out" ? "out" : "in"}`, id: "m-" + m.id, dataset: { id: m.id, state: m.state.kind } });
   if (m.direction === "out") row.append(actions, bubble); else row.append(bubble, actions);
   return row;
+}
+
+const FILE_STATE_TEXT = { pending: "Waiting to download", fetching: "Downloading", done: "", failed: "Download failed", deleted: "Deleted from this device" };
+
+// An attachment: name, size, progress while fetching, a download link once done.
+function fileCard(m) {
+  const a = m.attachment;
+  const total = a.bytesTotal || 0;
+  const percent = a.state === "done" ? 100 : total > 0 ? Math.min(100, Math.floor((a.bytesDone * 100) / total)) : 0;
+  const status = a.state === "failed" ? `${FILE_STATE_TEXT.failed}: ${a.error || "unknown"}${a.retrying ? " (will retry)" : ""}`
+    : a.state === "fetching" || a.state === "pending" ? `${FILE_STATE_TEXT[a.state]} ${percent}%` : FILE_STATE_TEXT[a.state] || a.state;
+  const href = "/api/messages/" + encodeURIComponent(m.id) + "/attachment";
+  return h("div", { class: `file-card ${a.state}`, dataset: { fileState: a.state } },
+    h("div", { class: "file-icon", "aria-hidden": "true" }, "📄"),
+    h("div", { class: "file-body" },
+      a.downloadable ? h("a", { class: "file-name", href, download: a.name }, a.name) : h("span", { class: "file-name" }, a.name),
+      h("div", { class: "file-sub" }, `${formatBytes(a.size)} · ${a.mediaType}`),
+      a.state === "fetching" || a.state === "pending" ? h("progress", { class: "file-progress", max: "100", value: String(percent) }) : null,
+      status ? h("div", { class: "file-status" }, status) : null,
+      a.caption ? h("div", { class: "text" }, a.caption) : null),
+    a.downloadable ? h("a", { class: "file-download", href, download: a.name, title: "Download", "aria-label": "Download " + a.name }, "⤓") : null);
+}
+
+async function sendFiles(files) {
+  if (!state.selected || !files || files.length === 0) return;
+  for (const file of files) {
+    try {
+      const response = await fetch(`/api/contacts/${state.selected}/files`, {
+        method: "POST", credentials: "same-origin", body: file,
+        headers: { "Content-Type": "application/octet-stream", "X-P2PChat-File-Name": encodeURIComponent(file.name) },
+      });
+      const data = await response.json();
+      if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+      upsertMessage(data);
+    } catch (error) {
+      showBanner(`Could not send ${file.name}: ${error.message}`);
+    }
+  }
+  $("file-input").value = "";
 }
 
 function renderMessages(scrollToEnd) {
@@ -505,21 +544,32 @@ async function loadQueue() {
 async function loadStorage() {
   const data = await api("storage");
   const card = (label, value, sub) => h("div", { class: "card" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), sub ? h("div", { class: "sub" }, sub) : null);
-  const attachmentsBytes = data.attachments.reduce((a, b) => a + b.bytes, 0);
+  const localBytes = data.attachments.reduce((a, b) => a + b.localBytes, 0);
   $("storage-cards").replaceChildren(
     card("Messages database", formatBytes(data.database.bytes), data.database.path),
     card("Block store", data.blockstore.available ? formatBytes(data.blockstore.bytes) : "—", data.blockstore.available ? `${data.blockstore.blocks} blocks` : "not created yet"),
-    card("Attachments", formatBytes(attachmentsBytes), `${data.attachments.length} files`),
+    card("Attachments", formatBytes(localBytes), `${data.attachments.length} files`),
     card("Mailboxes", String(data.mailboxes.length), data.mailboxes.length ? "in use" : "none yet"));
-  const attachments = $("storage-attachments");
-  attachments.replaceChildren(data.attachments.length === 0 ? h("p", { class: "empty" }, "No attachments stored.") :
+  const name = (id) => (state.contacts.get(id) || {}).name || "?";
+  $("storage-attachments").replaceChildren(data.attachments.length === 0 ? h("p", { class: "empty" }, "No attachments stored.") :
     h("div", { class: "group" }, [...data.attachments].sort((a, b) => b.bytes - a.bytes).map((a) =>
-      h("div", { class: "queue-item" }, h("code", {}, a.cid), h("span", {}, formatBytes(a.bytes)), h("span", {})))));
+      h("div", { class: "queue-item attachment-item", dataset: { state: a.state } },
+        h("div", {}, h("div", {}, a.name), h("div", { class: "detail" }, `${a.direction === "in" ? "from" : "to"} ${name(a.contactID)} · ${a.createdAt ? formatShort(a.createdAt) : ""} · ${a.state}`)),
+        h("span", {}, formatBytes(a.bytes)),
+        h("span", { class: "detail" }, a.localBytes ? "on disk" : "not on disk")))));
   const mailboxes = await api("mailboxes");
-  $("storage-mailboxes").replaceChildren(mailboxes.mailboxes.length === 0 ? h("p", { class: "empty" }, mailboxes.note || "No mailboxes.") :
-    h("div", { class: "group" }, mailboxes.mailboxes.map((m) => h("div", { class: "queue-item" }, h("code", {}, m.address),
-      h("span", {}, m.usedBytes !== null && m.usedBytes !== undefined ? formatBytes(m.usedBytes) : "?"),
-      h("span", {}, m.quotaBytes ? `of ${formatBytes(m.quotaBytes)}` : "")))));
+  const count = (n, quota, format) => n === null || n === undefined ? "?" : quota ? `${format(n)} of ${format(quota)}` : format(n);
+  $("storage-mailboxes").replaceChildren(
+    mailboxes.mailboxes.length === 0 ? h("p", { class: "empty" }, mailboxes.note || "No mailboxes.") :
+      h("div", { class: "group" }, mailboxes.mailboxes.map((m) => h("div", { class: "mailbox-item" },
+        h("div", { class: "queue-item" }, h("code", {}, m.address),
+          h("span", {}, m.reachable ? `${m.envelopes} waiting · ${count(m.usedBytes, m.quotaBytes, formatBytes)}` : "quotas unknown (no answer)"),
+          h("span", { class: "detail" }, `${m.queues.length} queue${m.queues.length === 1 ? "" : "s"}`)),
+        m.queues.map((q) => h("div", { class: "queue-item sub-item" },
+          h("span", { class: "detail" }, q.contactName ? `queue for ${q.contactName}` : "queue in an invite (unclaimed)"),
+          h("span", {}, q.envelopes === null || q.envelopes === undefined ? "?" : `${count(q.envelopes, q.quotaEnvelopes, String)} envelopes`),
+          h("span", {}, count(q.usedBytes, q.quotaBytes, formatBytes))))))),
+    mailboxes.mailboxes.length && mailboxes.note ? h("p", { class: "empty" }, mailboxes.note) : null);
 }
 
 async function cleanup(event) {
@@ -638,6 +688,10 @@ function start() {
   $("add-form").addEventListener("submit", addContact);
   $("composer").addEventListener("submit", send);
   $("cleanup-form").addEventListener("submit", cleanup);
+  $("attach").onclick = () => $("file-input").click();
+  $("file-input").addEventListener("change", () => sendFiles([...$("file-input").files]));
+  $("messages").addEventListener("dragover", (event) => { if (state.selected) event.preventDefault(); });
+  $("messages").addEventListener("drop", (event) => { event.preventDefault(); sendFiles([...event.dataTransfer.files]); });
   $("compose-text").addEventListener("input", autosize);
   $("compose-text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); $("composer").requestSubmit(); }

@@ -30,7 +30,9 @@ struct ChangeSnapshot: Sendable, Hashable {
             let before = old.messages[contactID] ?? [:]
             for message in recent.values {
                 if let previous = before[message.id] {
-                    if previous.state != message.state || previous.error != message.error { changed.append(message) }
+                    if previous.state != message.state || previous.error != message.error || previous.attachment != message.attachment {
+                        changed.append(message)
+                    }
                 } else {
                     added.append(message)
                 }

@@ -55,12 +55,13 @@ public struct ChatWebServer: Service {
 
     init(
         node: ChatNode, home: URL, token: AccessToken, port: Int, blockstore: Blockstore? = nil,
+        uploadLimit: Int64 = ChatWebBackend.maximumUploadSize,
         monitorInterval: Duration = .seconds(1), logger: Logger, onListening: @escaping @Sendable (URL) -> Void
     ) throws {
         self.token = token
         self.requestedPort = port
         self.boundPort = BoundPort()
-        self.backend = ChatWebBackend(node: node, home: home, blockstore: blockstore)
+        self.backend = ChatWebBackend(node: node, home: home, blockstore: blockstore, uploadLimit: uploadLimit)
         self.hub = EventHub()
         self.monitor = ChangeMonitor(backend: backend, hub: hub, interval: monitorInterval, logger: logger)
         self.assets = try AssetStore.bundled()
