@@ -100,7 +100,8 @@ import Testing
         ledger.apply(.init(entries: (0..<10).map { .init(cid: cid($0), priority: Int32($0)) }))
         ledger.apply(.init(entries: [.init(cid: cid(9), isCancel: true)]))
         #expect(ledger.count == 9)
-        let size = 400 * 1024
+        // Two blocks fit the budget, a third does not.
+        let size = BitswapLedger.maxBatchBytes * 2 / 5
         let first = ledger.nextBatch { _ in size }
         #expect(first.map(\.entry.cid) == [cid(8), cid(7)])
         #expect(first.allSatisfy { $0.blockSize == size })
@@ -108,6 +109,26 @@ import Testing
         let rest = ledger.nextBatch { _ in nil }
         #expect(rest.count == 7)
         #expect(ledger.nextBatch { _ in size }.isEmpty)
+    }
+
+    @Test func theLargestBatchFitsInOneMessage() throws {
+        // A full wantlist of sha2-512 CIDs: as many blocks as the budget allows, the rest
+        // DONT_HAVE presences, then the largest single block alone.
+        let blockSize = 1000
+        let cids = try (0..<BitswapLedger.maxWantlistEntries).map {
+            CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_512, digest: pseudoRandomBytes(count: 64, seed: UInt64($0 * 2 + 1))))
+        }
+        var ledger = BitswapLedger()
+        ledger.apply(.init(entries: cids.map { .init(cid: $0, wantType: .block, sendDontHave: true) }))
+        let held = Set(cids.prefix(BitswapLedger.maxWantlistEntries / 2))
+        let batch = ledger.nextBatch { held.contains($0) ? BitswapLedger.maxBatchBytes / held.count - blockSize / 2 : nil }
+        #expect(batch.count == BitswapLedger.maxWantlistEntries)
+        let message = BitswapMessage(
+            payload: batch.compactMap { answer in answer.blockSize.map { .init(cid: answer.entry.cid, data: [UInt8](repeating: 1, count: $0)) } },
+            blockPresences: batch.filter { $0.blockSize == nil }.map { .init(cid: $0.entry.cid, kind: .dontHave) })
+        #expect(message.bytes.count <= BitswapMessage.maxMessageSize)
+        let largest = BitswapMessage(payload: [.init(cid: cids[0], data: [UInt8](repeating: 1, count: Blockstore.maxBlockSize))])
+        #expect(largest.bytes.count <= BitswapMessage.maxMessageSize)
     }
 
     @Test func fullWantlistReplacesAndSizeIsBounded() {

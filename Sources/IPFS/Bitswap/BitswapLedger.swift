@@ -2,17 +2,19 @@ import Multiformats
 
 /// What the Bitswap server owes one peer: its wantlist, answered in priority order in
 /// batches of at most ``maxBatchBytes`` (ipfs/specs `bitswap-protocol.md`, "Bitswap 1.2.0
-/// Responding"; boxo `server/internal/decision/engine.go`, which allows 1 MiB outstanding per
-/// peer). The server sends one batch, waits for the write to complete, then takes the next, so
-/// at most one batch (plus the stream's flow-control window) is in flight per peer.
+/// Responding"; boxo `server/internal/decision/engine.go` sends up to 1 MiB per message). The
+/// server sends one batch, waits for the write to complete, then takes the next, so at most one
+/// batch (plus the stream's flow-control window) is in flight per peer.
 ///
 /// A plain state machine: the async glue in ``Bitswap`` feeds it wantlists and takes batches.
 public struct BitswapLedger: Sendable {
     /// The most wants kept per peer; further entries are dropped (boxo caps queued wantlist
     /// entries per peer the same way).
     public static let maxWantlistEntries = 1024
-    /// The most response bytes in one batch (blocks count their size, presences 64 bytes).
-    public static let maxBatchBytes = 1 << 20
+    /// The most response bytes in one batch (blocks count their size, presences 64 bytes):
+    /// 3 MiB, so that a batch with its framing stays below the 4 MiB message limit that go and
+    /// we enforce (``BitswapMessage/maxMessageSize``) while one fast peer gets large writes.
+    public static let maxBatchBytes = 3 << 20
     /// What a presence costs against the batch budget.
     static let presenceCost = 64
 

@@ -16,7 +16,8 @@ import Multiformats
 public struct BitswapSessionState: Sendable {
     /// Fetch tuning.
     public struct Options: Sendable, Hashable {
-        /// Wants in flight across all peers (boxo's broadcast limit is 64).
+        /// Wants in flight across all peers: 128, 32 MiB of 256 KiB blocks, enough to keep one
+        /// fast peer busy while received blocks are committed (boxo's broadcast limit is 64).
         public var maxWantsInFlight: Int
         /// How long a want may stay unanswered before it is asked elsewhere.
         public var wantTimeout: Duration
@@ -26,7 +27,7 @@ public struct BitswapSessionState: Sendable {
         public var maxStrikes: Int
 
         /// Creates options.
-        public init(maxWantsInFlight: Int = 64, wantTimeout: Duration = .seconds(30), maxAttemptsPerPeer: Int = 2, maxStrikes: Int = 4) {
+        public init(maxWantsInFlight: Int = 128, wantTimeout: Duration = .seconds(30), maxAttemptsPerPeer: Int = 2, maxStrikes: Int = 4) {
             self.maxWantsInFlight = max(1, maxWantsInFlight)
             self.wantTimeout = wantTimeout
             self.maxAttemptsPerPeer = max(1, maxAttemptsPerPeer)
