@@ -1,7 +1,8 @@
 """Two nodes, two browsers: invite, add, chat with ticks, reply, search, then an offline round.
 
-Mailboxes are not integrated in the node yet, so the offline round is delivered directly when
-Bob's node comes back (queued → sent/delivered → read), triggered from Alice's queue view.
+Neither uses a mailbox here, so the offline round is delivered directly when Bob's node comes
+back (queued → sent/delivered → read), triggered from Alice's queue view. The round through a
+real mailbox, and attachments, are in test_mailbox_and_files.py.
 """
 import base64
 import os
@@ -31,7 +32,7 @@ def css(browser, selector):
 
 def message_row(browser, text, direction):
     for row in css(browser, f".msg.{direction}"):
-        if row.find_element(By.CSS_SELECTOR, ".text").text == text:
+        if any(t.text == text for t in row.find_elements(By.CSS_SELECTOR, ".bubble > .text")):
             return row
     return None
 

@@ -16,6 +16,13 @@ public struct MailboxQueueUsage: Sendable, Hashable {
 }
 
 extension ChatNode {
+    /// A fresh queue on each of our mailboxes for one invite (as `p2pchat invite` makes them),
+    /// through the node's mailbox client; empty when we use no mailbox.
+    public func makeInviteMailboxQueues() async throws -> [[UInt8]] {
+        guard try await !account.database.mailboxes().isEmpty else { return [] }
+        return try await MailboxDirectory(account: account, client: mailboxReceiver.client).makeInviteQueues()
+    }
+
     /// Our queues with their mailboxes' counters and quotas, asked through the node's mailbox
     /// client, all queues at once; a queue whose mailbox does not answer within `timeout` (or
     /// fails) has `nil` counters.

@@ -99,11 +99,13 @@ final class ChatWebBackend: Sendable {
         return try await describe(contact)
     }
 
-    /// A fresh invite (each one carries newly minted one-time prekeys, so it is a POST).
+    /// A fresh invite (each one carries newly minted one-time prekeys and mailbox queues, so it is a POST).
     func makeInvite() async throws -> InviteJSON {
         var addresses = node.host.listenAddresses.map { $0.removingPeerID() }
         if addresses.isEmpty { addresses = try await account.storedAddresses() }
-        let invite = try await account.makeInvite(addresses: addresses)
+        // A fresh queue on each of our mailboxes, so the contact can deposit while we are offline.
+        let mailboxes = try await node.makeInviteMailboxQueues()
+        let invite = try await account.makeInvite(addresses: addresses, mailboxes: mailboxes)
         return InviteJSON(
             text: invite.text, peerID: invite.peerID.description, addresses: invite.addresses.map(\.description),
             createdAt: Int64(invite.createdAtMilliseconds), expiresAt: Int64(invite.expiresAtMilliseconds))

@@ -259,10 +259,10 @@ function fileCard(m) {
   const total = a.bytesTotal || 0;
   const percent = a.state === "done" ? 100 : total > 0 ? Math.min(100, Math.floor((a.bytesDone * 100) / total)) : 0;
   const status = a.state === "failed" ? `${FILE_STATE_TEXT.failed}: ${a.error || "unknown"}${a.retrying ? " (will retry)" : ""}`
-    : a.state === "fetching" || a.state === "pending" ? `${FILE_STATE_TEXT[a.state]} ${percent}%` : FILE_STATE_TEXT[a.state] || a.state;
+    : a.state === "fetching" || a.state === "pending" ? `${FILE_STATE_TEXT[a.state]} ${percent}%` : a.state in FILE_STATE_TEXT ? FILE_STATE_TEXT[a.state] : a.state;
   const href = "/api/messages/" + encodeURIComponent(m.id) + "/attachment";
   return h("div", { class: `file-card ${a.state}`, dataset: { fileState: a.state } },
-    h("div", { class: "file-icon", "aria-hidden": "true" }, "📄"),
+    h("div", { class: "file-icon", "aria-hidden": "true" }, (a.name.includes(".") ? a.name.split(".").pop() : "file").slice(0, 4).toUpperCase()),
     h("div", { class: "file-body" },
       a.downloadable ? h("a", { class: "file-name", href, download: a.name }, a.name) : h("span", { class: "file-name" }, a.name),
       h("div", { class: "file-sub" }, `${formatBytes(a.size)} · ${a.mediaType}`),
