@@ -81,8 +81,25 @@ struct AddressTests {
                     try await withRunning([movedB]) {
                         let moved = try await movedB.listeningAddresses().map { $0.removingPeerID().description }
                         #expect(moved != ["/ip4/127.0.0.1/tcp/\(firstPort)"])
-                        try await until("alice has bob's new address", timeout: .seconds(90)) {
-                            try await alice.contact(named: "bob").addresses.map(\.description) == moved
+                        do {
+                            try await until("alice has bob's new address", timeout: .seconds(30)) {
+                                try await alice.contact(named: "bob").addresses.map(\.description) == moved
+                            }
+                        } catch {
+                            let outbox = try await bob.database.dueOutbox(now: .distantFuture, limit: 100)
+                            for entry in outbox {
+                                print("DEBUG outbox", entry.message.seq, entry.message.kind, entry.message.state, entry.attempts, entry.message.error ?? "-", entry.envelope != nil)
+                            }
+                            let bobContact = try await bob.contact(named: "alice")
+                            for m in try await bob.database.messages(contactID: bobContact.id, limit: 100, before: nil) {
+                                print("DEBUG bob", m.direction, m.seq, m.kind, m.state, m.error ?? "-", m.body.prefix(120))
+                            }
+                            let aliceContact = try await alice.contact(named: "bob")
+                            for m in try await alice.database.messages(contactID: aliceContact.id, limit: 100, before: nil) {
+                                print("DEBUG alice", m.direction, m.seq, m.kind, m.state, m.error ?? "-", m.body.prefix(120))
+                            }
+                            print("DEBUG alice's bob addresses", aliceContact.addresses, "moved", moved)
+                            throw error
                         }
                         #expect(try await bob.profile().listenPort.map { "/ip4/127.0.0.1/tcp/\($0)" } == moved.first)
                     }

@@ -57,7 +57,16 @@ public final class BufferedByteStream: ByteStream {
             guard var chunk = try await underlying.read() else {
                 throw LibP2PError(.unexpectedEOF, "stream ended after \(pending.withLock { $0.readableBytes }) of \(count) bytes")
             }
-            pending.withLock { _ = $0.writeBuffer(&chunk) }
+            pending.withLock { buffer in
+                if buffer.readableBytes == 0 {
+                    buffer = chunk  // nothing pending: take the chunk as is, dropping consumed bytes
+                } else {
+                    // Drop bytes already handed out before growing, so a long-lived stream does
+                    // not keep (and re-copy) everything it ever read.
+                    if buffer.readerIndex >= Self.compactionThreshold { buffer.discardReadBytes() }
+                    buffer.writeBuffer(&chunk)
+                }
+            }
         }
     }
 
@@ -107,6 +116,9 @@ public final class BufferedByteStream: ByteStream {
         }
         return result
     }
+
+    /// Consumed bytes kept at the front of the read-ahead buffer before it is compacted.
+    static let compactionThreshold = 64 * 1024
 
     /// The longest unsigned varint accepted (multiformats unsigned-varint: 9 bytes, 63 bits).
     public static let maxVarintLength = 9
