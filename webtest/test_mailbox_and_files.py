@@ -8,6 +8,7 @@ comes back it drains the queue: delivered, then read once he opens the conversat
 import hashlib
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -173,3 +174,4 @@ def test_offline_round_through_a_mailbox_and_an_attachment(browsers, screenshot)
         bob.stop()
         alice.stop()
         mailbox.stop()
+        shutil.rmtree(root, ignore_errors=True)

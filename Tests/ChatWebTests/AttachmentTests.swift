@@ -141,4 +141,28 @@ struct AttachmentTests {
             }
         }
     }
+
+    @Test("mailboxes: one that cannot be asked is listed with its queues and unknown counts")
+    func unreachableMailbox() async throws {
+        try await withTemporaryHome { home in
+            let node = try await makeNode(home: home, name: "alice")
+            let server = try makeServer(node: node, home: home)
+            let address = "/ip4/127.0.0.1/tcp/9/p2p/\(node.peerID)"
+            try await node.account.database.addMailbox(address: address)
+            try await node.account.database.addMailboxQueue(
+                mailbox: address, queueID: Data([1, 2, 3]), contactID: nil, credentials: Data([0xFF]), announced: false)
+            try await server.makeApplication(port: 0).test(.router) { client in
+                let list = try await client.execute(uri: "/api/mailboxes", method: .get, headers: authorized(server)) { try decode(MailboxListJSON.self, $0) }
+                #expect(list.mailboxes.map(\.address) == [address])
+                #expect(list.mailboxes.first?.reachable == false)
+                #expect(list.mailboxes.first?.queues.count == 1)
+                #expect(list.mailboxes.first?.queues.first?.quotaBytes == nil)
+                #expect(list.mailboxes.first?.usedBytes == nil)
+                #expect(list.note?.contains("unknown") == true)
+                let storage = try await client.execute(uri: "/api/storage", method: .get, headers: authorized(server)) { try decode(StorageJSON.self, $0) }
+                #expect(storage.mailboxes.map(\.address) == [address])
+            }
+        }
+    }
 }
+

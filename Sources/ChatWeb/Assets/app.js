@@ -569,7 +569,7 @@ async function loadStorage() {
           h("span", { class: "detail" }, q.contactName ? `queue for ${q.contactName}` : "queue in an invite (unclaimed)"),
           h("span", {}, q.envelopes === null || q.envelopes === undefined ? "?" : `${count(q.envelopes, q.quotaEnvelopes, String)} envelopes`),
           h("span", {}, count(q.usedBytes, q.quotaBytes, formatBytes))))))),
-    mailboxes.mailboxes.length && mailboxes.note ? h("p", { class: "empty" }, mailboxes.note) : null);
+    ...(mailboxes.mailboxes.length && mailboxes.note ? [h("p", { class: "empty" }, mailboxes.note)] : []));
 }
 
 async function cleanup(event) {
