@@ -13,25 +13,38 @@ public final class ConformanceServer: Sendable {
     private let group: any EventLoopGroup
     private let channel = Mutex<(any Channel)?>(nil)
 
+    // TLS test hook (for HTTPClient's https tests): see `init(service:group:secureChannel:)`.
+    private let secureChannel: (@Sendable (any Channel) throws -> Void)?
+
     /// A server for `service` on `group`.
-    public init(service: ConformanceService, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    ///
+    /// TLS test hook: if `secureChannel` is given, it runs on every accepted connection before
+    /// the HTTP handlers (to add e.g. a `NIOSSLServerHandler`; this target does not depend on
+    /// NIOSSL) and ``start(port:)`` returns an `https://127.0.0.1:port` URL.
+    public init(
+        service: ConformanceService, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        secureChannel: (@Sendable (any Channel) throws -> Void)? = nil
+    ) {
         self.service = service
         self.group = group
+        self.secureChannel = secureChannel
     }
 
     /// Binds 127.0.0.1:`port` (0 = any free port) and returns the base URL.
     public func start(port: Int = 0) async throws -> URL {
         let service = self.service
+        let secureChannel = self.secureChannel
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try secureChannel?(channel)  // TLS test hook
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(ConformanceHTTPHandler(service: service))
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
-        guard let boundPort = bound.localAddress?.port, let url = URL(string: "http://127.0.0.1:\(boundPort)") else {
+        guard let boundPort = bound.localAddress?.port, let url = URL(string: "\(secureChannel == nil ? "http" : "https")://127.0.0.1:\(boundPort)") else {
             try await bound.close()
             throw StorachaError(.httpFailure, "server bound without a port")
         }

@@ -1,5 +1,5 @@
-/// Something that performs HTTP exchanges for ``StorachaClient``: ``HTTPClient`` (http:// over
-/// NIO) by default; an https-capable implementation can be plugged in.
+/// Something that performs HTTP exchanges for ``StorachaClient``: ``HTTPClient`` (http:// and
+/// https:// over NIO and NIOSSL) by default; another implementation can be plugged in.
 public protocol StorachaTransport: Sendable {
     /// Sends `request` and returns the response (following redirects for GET); non-2xx statuses
     /// are returned, connection failures throw ``StorachaError`` `.httpFailure`.
