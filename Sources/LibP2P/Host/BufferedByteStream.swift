@@ -1,3 +1,4 @@
+import Multiformats
 import NIOCore
 import Synchronization
 
@@ -129,12 +130,7 @@ extension ByteStream {
     public func writeLengthPrefixed(_ message: [UInt8]) async throws {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(message.count + 10)
-        var length = UInt64(message.count)
-        while length >= 0x80 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        buffer.writeInteger(UInt8(length))
+        buffer.writeBytes(Varint.encode(UInt64(message.count)))
         buffer.writeBytes(message)
         try await write(buffer)
     }

@@ -1,3 +1,4 @@
+import Multiformats
 import NIOCore
 
 /// One multistream-select 1.0.0 message: `uvarint(len) ‖ utf8 ‖ '\n'`, where the length
@@ -45,12 +46,7 @@ public struct MultistreamMessage: Hashable, Sendable, CustomStringConvertible {
     /// Appends the framed message to `buffer`.
     public func encode(into buffer: inout ByteBuffer) {
         let body = Array(token.utf8) + [UInt8(ascii: "\n")]
-        var length = UInt64(body.count)
-        while length >= 0x80 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        buffer.writeInteger(UInt8(length))
+        buffer.writeBytes(Varint.encode(UInt64(body.count)))
         buffer.writeBytes(body)
     }
 

@@ -1,3 +1,4 @@
+import Multiformats
 import NIOCore
 
 /// Protocol negotiation with multistream-select 1.0.0 (libp2p specs connections/README.md
@@ -65,12 +66,7 @@ public enum MultistreamSelect {
                 for protocolID in listing() { MultistreamMessage(protocolID).encode(into: &inner) }
                 inner.writeInteger(UInt8(ascii: "\n"))
                 var framed = ByteBuffer()
-                var length = UInt64(inner.readableBytes)
-                while length >= 0x80 {
-                    framed.writeInteger(UInt8(truncatingIfNeeded: length) | 0x80)
-                    length >>= 7
-                }
-                framed.writeInteger(UInt8(length))
+                framed.writeBytes(Varint.encode(UInt64(inner.readableBytes)))
                 framed.writeBuffer(&inner)
                 try await buffered.write(framed)
                 continue

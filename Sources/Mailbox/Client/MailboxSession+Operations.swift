@@ -68,42 +68,13 @@ extension MailboxSession {
 
     /// The bytes of `cids` (any number; sent in batches), each checked against its CID.
     public func fetch(_ cids: [CID], from credentials: QueueCredentials) async throws -> FetchedEnvelopes {
-        var result = FetchedEnvelopes()
-        var remaining = cids[...]
-        while !remaining.isEmpty {
-            let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
-            let response = try await send(.fetch(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign)
-            var answered = Set(response.missing).union(response.corrupt)
-            for block in response.blocks where batch.contains(block.cid) && !answered.contains(block.cid) {
-                answered.insert(block.cid)
-                if block.cid.multihash.matches(block.data) {
-                    result.envelopes.append(block)
-                } else {
-                    result.corrupt.append(block.cid)
-                }
-            }
-            result.missing += response.missing
-            result.corrupt += response.corrupt
-            guard !answered.isEmpty else {
-                throw MailboxError(.badResponse, "mailbox answered a fetch with nothing")
-            }
-            // Blocks past the answer's size budget are simply not in it: ask again.
-            remaining = remaining.filter { !answered.contains($0) }[...]
-        }
-        return result
+        try await fetchVerified(cids, from: credentials, what: "fetch") { .fetch($0) }
     }
 
     /// Deletes `cids` from the queue; returns how many were there.
     @discardableResult
     public func acknowledge(_ cids: [CID], in credentials: QueueCredentials) async throws -> Int {
-        var deleted = 0
-        var remaining = cids[...]
-        while !remaining.isEmpty {
-            let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
-            remaining = remaining.dropFirst(batch.count)
-            deleted += Int(try await send(.acknowledge(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign).count)
-        }
-        return deleted
+        try await acknowledgeBatched(cids, in: credentials) { .acknowledge($0) }
     }
 
     /// The queue's counters and quotas.
@@ -157,11 +128,25 @@ extension MailboxSession {
 
     /// The blocks `cids` (any number; sent in batches), each checked against its CID.
     public func fetchBlocks(_ cids: [CID], from credentials: QueueCredentials) async throws -> FetchedEnvelopes {
+        try await fetchVerified(cids, from: credentials, what: "block fetch") { .fetchBlocks($0) }
+    }
+
+    /// Deletes blocks `cids` from the queue; returns how many were there.
+    @discardableResult
+    public func acknowledgeBlocks(_ cids: [CID], in credentials: QueueCredentials) async throws -> Int {
+        try await acknowledgeBatched(cids, in: credentials) { .acknowledgeBlocks($0) }
+    }
+
+    /// Fetches `cids` in batches with `operation`, checking every returned block against its
+    /// CID; blocks past one answer's size budget are asked for again.
+    private func fetchVerified(
+        _ cids: [CID], from credentials: QueueCredentials, what: String, operation: ([CID]) -> MailboxRequest.Operation
+    ) async throws -> FetchedEnvelopes {
         var result = FetchedEnvelopes()
         var remaining = cids[...]
         while !remaining.isEmpty {
             let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
-            let response = try await send(.fetchBlocks(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign)
+            let response = try await send(operation(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign)
             var answered = Set(response.missing).union(response.corrupt)
             for block in response.blocks where batch.contains(block.cid) && !answered.contains(block.cid) {
                 answered.insert(block.cid)
@@ -174,22 +159,23 @@ extension MailboxSession {
             result.missing += response.missing
             result.corrupt += response.corrupt
             guard !answered.isEmpty else {
-                throw MailboxError(.badResponse, "mailbox answered a block fetch with nothing")
+                throw MailboxError(.badResponse, "mailbox answered a \(what) with nothing")
             }
             remaining = remaining.filter { !answered.contains($0) }[...]
         }
         return result
     }
 
-    /// Deletes blocks `cids` from the queue; returns how many were there.
-    @discardableResult
-    public func acknowledgeBlocks(_ cids: [CID], in credentials: QueueCredentials) async throws -> Int {
+    /// Sends `operation` for `cids` in batches; returns how many the mailbox deleted.
+    private func acknowledgeBatched(
+        _ cids: [CID], in credentials: QueueCredentials, operation: ([CID]) -> MailboxRequest.Operation
+    ) async throws -> Int {
         var deleted = 0
         var remaining = cids[...]
         while !remaining.isEmpty {
             let batch = Array(remaining.prefix(MailboxProtocol.maxCIDsPerRequest))
             remaining = remaining.dropFirst(batch.count)
-            deleted += Int(clamping: try await send(.acknowledgeBlocks(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign).count)
+            deleted += Int(clamping: try await send(operation(batch), queue: credentials.queueID, sign: credentials.recipientKey.sign).count)
         }
         return deleted
     }
