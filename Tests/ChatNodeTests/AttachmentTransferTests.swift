@@ -162,7 +162,7 @@ struct AttachmentTransferTests {
             let key = AttachmentKey.generate()
             let blob = try AttachmentEncryptor.encrypt(file, key: key)
             let cid = try nodeA.importBlob(blob)
-            // Corrupt one leaf on Alice's disk: she must not serve it, Bob must not store it.
+            // Corrupt one leaf on Alice's disk: Bob must refuse it (he hashes what she serves) and store none of it.
             let store = try nodeA.account.attachmentStorage.blockstore()
             let root = try #require(try store.get(cid))
             let leaf = try #require(try BlockLinks.links(of: cid, bytes: root).last)

@@ -82,6 +82,33 @@ import Testing
         await alice.stop()
     }
 
+    @Test func aRottedBlockServedIsRefusedAndReAddingRepairsIt() async throws {
+        let alice = try await RunningNode()
+        let bob = try await RunningNode()
+        let content = pseudoRandomBytes(count: 700_000, seed: 13)
+        let root = try alice.node.add(bytes: content, cidVersion: .v1)
+        let rootBytes = try #require(try alice.node.blockstore.get(root))
+        let leaf = try #require(try BlockLinks.links(of: root, bytes: rootBytes).first)
+        var rotted = try #require(try alice.node.blockstore.get(leaf))
+        rotted[77] ^= 0x40
+        try alice.node.blockstore.overwriteUnverified(leaf, with: rotted)
+
+        // Alice serves what is on her disk; Bob hashes it, refuses it and stores nothing of it.
+        let output = bob.home.url.appendingPathComponent("out.bin")
+        await #expect(throws: IPFSError.self) {
+            try await bob.node.get(cid: root, from: [alice.address], to: output, options: .init(wantTimeout: .seconds(1), maxAttemptsPerPeer: 1))
+        }
+        #expect(try bob.node.blockstore.has(leaf) == false)
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+
+        // Adding the file again mends Alice's copy; Bob's next attempt gets the file intact.
+        #expect(try alice.node.add(bytes: content, cidVersion: .v1) == root)
+        _ = try await bob.node.get(cid: root, from: [alice.address], to: output)
+        #expect(try Data(contentsOf: output) == Data(content))
+        await bob.stop()
+        await alice.stop()
+    }
+
     @Test func getOfAMissingFileFailsAndWritesNothing() async throws {
         let alice = try await RunningNode()
         let bob = try await RunningNode()

@@ -23,6 +23,16 @@ import Testing
         let parsed = try BitswapMessage(parsing: message.bytes)
         #expect(parsed == message)
         #expect(parsed.bytes == message.bytes)
+        // The server's single-copy framing is the same bytes behind their length.
+        var framed = try message.lengthPrefixedBuffer()
+        #expect(framed.readBytes(length: framed.readableBytes) == Varint.encode(UInt64(message.bytes.count)) + message.bytes)
+    }
+
+    @Test func refusesToFrameAnOversizedMessage() {
+        let block = [UInt8](repeating: 9, count: Blockstore.maxBlockSize)
+        let message = BitswapMessage(payload: [.init(cid: rawCID, data: block), .init(cid: v0CID, data: block), .init(cid: rawCID, data: block)])
+        let error = #expect(throws: IPFSError.self) { try message.lengthPrefixedBuffer() }
+        #expect(error?.code == .limitExceeded)
     }
 
     @Test func prefixesMatchTheSpec() throws {
@@ -39,8 +49,9 @@ import Testing
         var payload = BitswapMessage.Block(cid: rawCID, data: data)
         payload.data = Array("hello WORLD".utf8)
         let message = BitswapMessage(blocks: [data], payload: [payload])
-        let (blocks, unverifiable) = message.receivedBlocks()
-        #expect(unverifiable == 0)
+        let received = message.receivedBlocks()
+        let blocks = received.blocks
+        #expect(received.unverifiable == 0)
         #expect(blocks.count == 2)
         #expect(blocks[0].cid != rawCID)
         #expect(blocks[0].cid == CID.v1(codec: .raw, multihash: .sha256(Array("hello WORLD".utf8))))

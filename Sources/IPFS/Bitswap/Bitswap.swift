@@ -12,7 +12,9 @@ import Synchronization
 /// CID prefix — on a stream *we* open to the peer, as go-bitswap does (go never reads replies on
 /// its own outbound stream). One batch of at most ``BitswapLedger/maxBatchBytes`` is in flight per
 /// peer. Replies are encoded for the protocol our outbound stream negotiated: 1.2.0 with
-/// presences, 1.1.0 payload blocks, 1.0.0 bare blocks.
+/// presences, 1.1.0 payload blocks, 1.0.0 bare blocks. Blocks are served as stored, without
+/// hashing them again (the receiver verifies each one); local reads through
+/// ``Blockstore/get(_:)`` still verify, and storing a block again repairs a corrupt copy.
 ///
 /// Client: ``fetch(root:from:options:progress:)`` runs a ``BitswapSession``. Blocks arriving on
 /// any stream (inbound, or inline on a session's own stream as py-libp2p replies) are routed to
@@ -46,7 +48,7 @@ public final class Bitswap: Sendable {
     struct SessionEntry {
         var peers: Set<PeerID>
         var wanted: Set<Multihash>
-        var deliver: @Sendable (BitswapMessage, PeerID) -> Void
+        var deliver: @Sendable (BitswapMessage, ReceivedBlocks, PeerID) -> Void
     }
 
     private struct State {
@@ -85,11 +87,7 @@ public final class Bitswap: Sendable {
 
     /// Writes one length-prefixed message.
     static func write(_ message: BitswapMessage, to stream: some ByteStream) async throws {
-        let bytes = message.bytes
-        guard bytes.count <= BitswapMessage.maxMessageSize else {
-            throw IPFSError(.limitExceeded, "refusing to send a Bitswap message of \(bytes.count) bytes")
-        }
-        try await stream.writeLengthPrefixed(bytes)
+        try await stream.write(try message.lengthPrefixedBuffer())
     }
 
     // MARK: Server
@@ -207,7 +205,10 @@ public final class Bitswap: Sendable {
             var data: [UInt8]?
             if answer.blockSize != nil && (answer.entry.wantType == .block || !hasPresences) {
                 do {
-                    data = try blockstore.get(cid)
+                    // Served as stored, not hashed again: every receiver rebuilds the CID from
+                    // the bytes (bitswap-protocol.md, "Block"), as go-bitswap relies on with
+                    // Kubo's default `Datastore.HashOnRead = false`.
+                    data = try blockstore.getUnverified(cid)
                 } catch {
                     logger.warning("cannot serve a stored block", metadata: ["cid": "\(cid)", "reason": "\(error)"])
                 }
@@ -232,18 +233,23 @@ public final class Bitswap: Sendable {
     // MARK: Client routing
 
     /// Hands blocks and presences to every session fetching from `peer`.
+    ///
+    /// The blocks are hashed here, on the task that read them from the stream, once for all
+    /// sessions: a session then only stores them, and reading, hashing and storing overlap.
     func route(_ message: BitswapMessage, from peer: PeerID) {
         guard !message.payload.isEmpty || !message.blocks.isEmpty || !message.blockPresences.isEmpty else { return }
         let deliveries = state.withLock { state in
             state.sessions.values.filter { $0.peers.contains(peer) }.map(\.deliver)
         }
-        if deliveries.isEmpty {
+        guard !deliveries.isEmpty else {
             logger.debug("blocks from a peer no session fetches from", metadata: ["peer": "\(peer)"])
+            return
         }
-        for deliver in deliveries { deliver(message, peer) }
+        let blocks = message.receivedBlocks()
+        for deliver in deliveries { deliver(message, blocks, peer) }
     }
 
-    func registerSession(peers: Set<PeerID>, deliver: @escaping @Sendable (BitswapMessage, PeerID) -> Void) -> UInt64 {
+    func registerSession(peers: Set<PeerID>, deliver: @escaping @Sendable (BitswapMessage, ReceivedBlocks, PeerID) -> Void) -> UInt64 {
         state.withLock { state in
             let id = state.nextSessionID
             state.nextSessionID += 1
@@ -269,8 +275,9 @@ public final class Bitswap: Sendable {
     /// Fetches the DAG under `root` from `peers` into the block store (see ``BitswapSession``).
     public func fetch(
         root: CID, from peers: [PeerID], options: BitswapSessionState.Options = .init(),
-        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
+        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil,
+        stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)? = nil
     ) async throws -> BitswapSession.Report {
-        try await BitswapSession(bitswap: self, peers: peers, options: options).fetch(root: root, progress: progress)
+        try await BitswapSession(bitswap: self, peers: peers, options: options).fetch(root: root, progress: progress, stored: stored)
     }
 }

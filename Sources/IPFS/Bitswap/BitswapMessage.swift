@@ -1,5 +1,6 @@
 import LibP2P
 import Multiformats
+import NIOCore
 
 /// One Bitswap message (ipfs/specs `src/bitswap-protocol.md`, libp2p.md §6):
 ///
@@ -282,6 +283,31 @@ public struct BitswapMessage: Hashable, Sendable {
 
     /// Appends the encoding (proto3: default values omitted, fields in number order).
     public func encode(into bytes: inout [UInt8]) {
+        let (pieces, count) = encodedPieces()
+        bytes.reserveCapacity(bytes.count + count)
+        for piece in pieces { bytes.append(contentsOf: piece) }
+    }
+
+    /// The encoding behind its uvarint length prefix, as one buffer: each block's bytes are
+    /// copied once, straight into it (the server's reply path).
+    ///
+    /// - Throws: ``IPFSError`` `.limitExceeded` if the encoding exceeds ``maxMessageSize``.
+    public func lengthPrefixedBuffer() throws -> ByteBuffer {
+        let (pieces, count) = encodedPieces()
+        guard count <= Self.maxMessageSize else {
+            throw IPFSError(.limitExceeded, "refusing to send a Bitswap message of \(count) bytes")
+        }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(count + Varint.encodedLength(of: UInt64(count)))
+        buffer.writeBytes(Varint.encode(UInt64(count)))
+        for piece in pieces { buffer.writeBytes(piece) }
+        return buffer
+    }
+
+    /// The encoding as consecutive pieces, small framing bytes between the blocks' own byte
+    /// arrays (shared, not copied), and the total byte count.
+    private func encodedPieces() -> (pieces: [[UInt8]], count: Int) {
+        var pieces: [[UInt8]] = []
         var writer = ProtobufWriter()
         if let wantlist {
             var list = ProtobufWriter()
@@ -297,12 +323,27 @@ public struct BitswapMessage: Hashable, Sendable {
             if wantlist.isFull { list.writeVarint(field: 2, 1) }
             writer.writeBytes(field: 1, list.bytes)
         }
-        for block in blocks { writer.writeBytes(field: 2, block) }
+        // Fields 2 and 3 hold the blocks: their headers go to `writer`, their bytes are pieces.
+        func flush(then data: [UInt8]) {
+            pieces.append(writer.bytes)
+            pieces.append(data)
+            writer = ProtobufWriter()
+        }
+        for block in blocks {
+            writer.appendVarint(2 << 3 | 2)
+            writer.appendVarint(UInt64(block.count))
+            flush(then: block)
+        }
         for block in payload {
-            var item = ProtobufWriter()
-            item.writeBytes(field: 1, block.prefix.bytes)
-            item.writeBytes(field: 2, block.data)
-            writer.writeBytes(field: 3, item.bytes)
+            let prefix = block.prefix.bytes
+            let prefixField = 1 + Varint.encodedLength(of: UInt64(prefix.count)) + prefix.count
+            let dataField = 1 + Varint.encodedLength(of: UInt64(block.data.count)) + block.data.count
+            writer.appendVarint(3 << 3 | 2)
+            writer.appendVarint(UInt64(prefixField + dataField))
+            writer.writeBytes(field: 1, prefix)
+            writer.appendVarint(2 << 3 | 2)
+            writer.appendVarint(UInt64(block.data.count))
+            flush(then: block.data)
         }
         for presence in blockPresences {
             var item = ProtobufWriter()
@@ -311,7 +352,8 @@ public struct BitswapMessage: Hashable, Sendable {
             writer.writeBytes(field: 4, item.bytes)
         }
         if pendingBytes != 0 { writer.writeVarint(field: 5, UInt64(bitPattern: Int64(pendingBytes))) }
-        bytes.append(contentsOf: writer.bytes)
+        pieces.append(writer.bytes)
+        return (pieces, pieces.reduce(0) { $0 + $1.count })
     }
 
     /// The encoding.
@@ -324,20 +366,31 @@ public struct BitswapMessage: Hashable, Sendable {
     /// The blocks of the message as `(CID, bytes)`: payload CIDs rebuilt from prefix and data,
     /// 1.0.0 blocks as CIDv0 (sha2-256). Blocks whose prefix names an unsupported hash are
     /// returned in `unverifiable`.
-    public func receivedBlocks() -> (blocks: [(cid: CID, data: [UInt8])], unverifiable: Int) {
-        var result: [(cid: CID, data: [UInt8])] = []
-        var unverifiable = 0
+    public func receivedBlocks() -> ReceivedBlocks {
+        var result = ReceivedBlocks()
         for block in payload {
             if let cid = try? block.prefix.cid(for: block.data) {
-                result.append((cid, block.data))
+                result.blocks.append((cid, block.data))
             } else {
-                unverifiable += 1
+                result.unverifiable += 1
             }
         }
         for data in blocks {
             // A 1.0.0 block carries no prefix: go assumes CIDv0 (sha2-256 dag-pb).
-            result.append((try! CID(version: .v0, codec: .dagPB, multihash: .sha256(data)), data))
+            result.blocks.append((try! CID(version: .v0, codec: .dagPB, multihash: .sha256(data)), data))
         }
-        return (result, unverifiable)
+        return result
     }
+}
+
+/// The blocks of a received message with the CIDs rebuilt from their bytes (hashed once, by
+/// ``BitswapMessage/receivedBlocks()``), so every CID here is verified.
+public struct ReceivedBlocks: Sendable {
+    /// Each block with the CID its bytes hash to.
+    public var blocks: [(cid: CID, data: [UInt8])] = []
+    /// Payload blocks whose prefix names a hash function or codec we cannot check.
+    public var unverifiable = 0
+
+    /// No blocks.
+    public init() {}
 }

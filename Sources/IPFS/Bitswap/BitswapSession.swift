@@ -40,7 +40,7 @@ public final class BitswapSession: Sendable {
     public static let tickInterval: Duration = .milliseconds(500)
 
     private enum Event: Sendable {
-        case message(BitswapMessage, PeerID)
+        case message(BitswapMessage, ReceivedBlocks, PeerID)
         case streamEnded(PeerID)
         case tick
     }
@@ -58,12 +58,19 @@ public final class BitswapSession: Sendable {
 
     /// Fetches every block of the DAG under `root` that the store lacks.
     ///
+    /// `stored` is called with each batch of received blocks once they are committed to the
+    /// store (their hashes verified), so a reader following the fetch can use them without
+    /// reading and hashing them again.
+    ///
     /// - Throws: ``IPFSError`` `.blockNotFound` (every peer said DONT_HAVE), `.timeout`,
     ///   `.peerUnavailable` (every peer dropped or unreachable).
-    public func fetch(root: CID, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> Report {
+    public func fetch(
+        root: CID, progress: (@Sendable (Progress) -> Void)? = nil,
+        stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)? = nil
+    ) async throws -> Report {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        let sessionID = bitswap.registerSession(peers: Set(peers)) { message, peer in
-            continuation.yield(.message(message, peer))
+        let sessionID = bitswap.registerSession(peers: Set(peers)) { message, blocks, peer in
+            continuation.yield(.message(message, blocks, peer))
         }
         defer {
             bitswap.unregisterSession(sessionID)
@@ -87,8 +94,8 @@ public final class BitswapSession: Sendable {
                 try await run.send(run.state.schedule(now: .now), streams: streams, group: &group, events: continuation)
                 for await event in events {
                     switch event {
-                    case .message(let message, let peer):
-                        try run.process(message, from: peer)
+                    case .message(let message, let blocks, let peer):
+                        try run.process(message, blocks: blocks, from: peer, stored: stored)
                     case .streamEnded(let peer):
                         await streams.forget(peer)
                     case .tick:
@@ -174,15 +181,18 @@ public final class BitswapSession: Sendable {
             session.bitswap.noteWanted(wanted, session: id)
         }
 
-        /// Verifies, stores and follows the blocks of a message; applies its presences.
-        mutating func process(_ message: BitswapMessage, from peer: PeerID) throws {
-            let (blocks, unverifiable) = message.receivedBlocks()
-            for _ in 0..<unverifiable {
+        /// Stores and follows the blocks of a message (`received`, their CIDs rebuilt from their
+        /// bytes); applies its presences.
+        mutating func process(
+            _ message: BitswapMessage, blocks received: ReceivedBlocks, from peer: PeerID,
+            stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)?
+        ) throws {
+            for _ in 0..<received.unverifiable {
                 _ = state.receivedBlock(CID.v1(codec: .raw, multihash: .identity([])), size: 0, from: peer)
             }
             var accepted: [(cid: CID, bytes: [UInt8])] = []
             var links: [CID] = []
-            for (cid, data) in blocks {
+            for (cid, data) in received.blocks {
                 let elsewhere = session.bitswap.isWanted(cid.multihash, byOtherThan: id)
                 switch state.receivedBlock(cid, size: data.count, from: peer, wantedElsewhere: elsewhere) {
                 case .accepted:
@@ -204,7 +214,8 @@ public final class BitswapSession: Sendable {
             }
             // `receivedBlocks()` rebuilt every CID from its block's bytes: the hashes are
             // verified. One transaction for the whole message.
-            try blockstore.putVerified(accepted)
+            // Not synced per message: blocks lost to a power cut are fetched again.
+            try blockstore.putVerified(accepted, durable: false) { stored?(accepted) }
             for link in links { try walkLocal(from: link) }
             for presence in message.blockPresences where presence.kind == .dontHave {
                 state.receivedDontHave(presence.cid, from: peer)

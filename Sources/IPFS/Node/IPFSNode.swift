@@ -79,13 +79,14 @@ public final class IPFSNode: Sendable {
         var pending: [(cid: CID, bytes: [UInt8])] = []
         let store = blockstore
         let root = try importer.importFile(read: read, progress: progress) { cid, bytes in
+            // The importer built each CID by hashing these bytes: no second hash.
             pending.append((cid, bytes))
             if pending.count >= Self.importBatchSize {
-                try store.putMany(pending)
+                try store.putVerified(pending)
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        try blockstore.putMany(pending)
+        try blockstore.putVerified(pending)
         try blockstore.pin(root: root.cid)
         return root.cid
     }
@@ -95,7 +96,8 @@ public final class IPFSNode: Sendable {
     /// Dials `peers`, fetches the DAG under `cid` over Bitswap and pins it.
     public func fetch(
         cid: CID, from peers: [Multiaddr], options: BitswapSessionState.Options = .init(),
-        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
+        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil,
+        stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)? = nil
     ) async throws -> BitswapSession.Report {
         var peerIDs: [PeerID] = []
         var lastError: (any Error)?
@@ -112,28 +114,32 @@ public final class IPFSNode: Sendable {
             throw IPFSError(.peerUnavailable, "none of the \(peers.count) peers could be dialed", underlying: lastError)
         }
         try blockstore.pin(root: cid)
-        return try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress)
+        return try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress, stored: stored)
     }
 
     /// Fetches the UnixFS file `cid` from `peers` (see ``fetch(cid:from:options:progress:)``) and
     /// writes it to `file`, verifying every block on the way.
     ///
-    /// The file is written while the fetch runs: an export thread follows the fetch, reading
+    /// The file is written while the fetch runs: an export thread follows the fetch, taking
     /// each block as soon as it is committed to the store, so memory stays bounded whatever
-    /// the file size and no second pass over the store is needed. The file appears under its
-    /// name only once the fetch has completed (every block committed) and the export has
-    /// verified and written every byte.
+    /// the file size and no second pass over the store is needed. Blocks the fetch has just
+    /// received and hashed are handed to the export in memory (``FetchedBlocks``), so they are
+    /// neither read back nor hashed again; others are read from the store and verified. The
+    /// file appears under its name only once the fetch has completed (every block committed)
+    /// and the export has verified and written every byte.
     public func get(
         cid: CID, from peers: [Multiaddr], to file: URL, options: BitswapSessionState.Options = .init(),
         progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
     ) async throws -> BitswapSession.Report {
         let fetchState = FetchState()
         let store = blockstore
+        let fetched = FetchedBlocks()
         // Waits for blocks the fetch has not stored yet; fails once the fetch has ended without them.
-        let source: @Sendable (CID) throws -> [UInt8]? = { cid in
+        let source: @Sendable (CID) throws -> UnixFSExporter.SourcedBlock? = { cid in
             while true {
                 let seen = store.commits.current
-                if let bytes = try store.getUnverified(cid) { return bytes }
+                if let bytes = fetched.take(cid.multihash) { return .init(bytes: bytes, isVerified: true) }
+                if let bytes = try store.getUnverified(cid) { return .init(bytes: bytes, isVerified: false) }
                 switch fetchState.outcome {
                 case .running:
                     store.commits.wait(after: seen, timeout: Self.exportPollInterval)
@@ -151,7 +157,9 @@ public final class IPFSNode: Sendable {
             }
             group.addTask {
                 do {
-                    let report = try await self.fetch(cid: cid, from: peers, options: options, progress: progress)
+                    let report = try await self.fetch(cid: cid, from: peers, options: options, progress: progress) { blocks in
+                        fetched.add(blocks)
+                    }
                     fetchState.finish(.completed)
                     store.commits.wakeAll()
                     return report
@@ -181,6 +189,40 @@ public final class IPFSNode: Sendable {
 
     /// How long an export waiting for a block sleeps before looking again (commits wake it sooner).
     static let exportPollInterval: Duration = .milliseconds(100)
+
+    /// Blocks a fetch has received, hashed and committed, held for the export that follows it.
+    ///
+    /// Bounded by ``capacity`` bytes: when the export lags further behind, blocks are not kept
+    /// and the export reads them from the store (verifying them) instead. Each block is taken
+    /// once.
+    final class FetchedBlocks: Sendable {
+        /// The most block bytes held at once (a quarter of the fetch's default 128 wants).
+        static let capacity = 32 << 20
+        private struct State {
+            var blocks: [Multihash: [UInt8]] = [:]
+            var bytes = 0
+        }
+        private let state = Mutex(State())
+
+        /// Keeps `blocks` while there is room.
+        func add(_ blocks: [(cid: CID, bytes: [UInt8])]) {
+            state.withLock { state in
+                for block in blocks where state.bytes + block.bytes.count <= Self.capacity {
+                    guard state.blocks.updateValue(block.bytes, forKey: block.cid.multihash) == nil else { continue }
+                    state.bytes += block.bytes.count
+                }
+            }
+        }
+
+        /// Removes and returns the block with `key`, if held.
+        func take(_ key: Multihash) -> [UInt8]? {
+            state.withLock { state in
+                guard let bytes = state.blocks.removeValue(forKey: key) else { return nil }
+                state.bytes -= bytes.count
+                return bytes
+            }
+        }
+    }
 
     /// Where a fetch that an export follows stands.
     final class FetchState: Sendable {
@@ -216,21 +258,17 @@ public final class IPFSNode: Sendable {
     @discardableResult
     public func export(cid: CID, to file: URL) throws -> UInt64 {
         let store = blockstore
-        return try export(cid: cid, to: file) { try store.getUnverified($0) }
+        return try export(cid: cid, to: file) { cid in try store.getUnverified(cid).map { .init(bytes: $0, isVerified: false) } }
     }
 
-    private func export(cid: CID, to file: URL, source: @escaping @Sendable (CID) throws -> [UInt8]?) throws -> UInt64 {
+    private func export(cid: CID, to file: URL, source: @escaping @Sendable (CID) throws -> UnixFSExporter.SourcedBlock?) throws -> UInt64 {
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw IPFSError(.fileFailed, "cannot create \(temporary.path)")
-        }
         do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
+            let output = try OutputFile(path: temporary.path)
             let count = try exportFile(root: cid, source: source) { chunk in
-                try handle.write(contentsOf: chunk)
+                try output.write(chunk)
             }
-            try handle.synchronize()
+            try output.finish()
             try? FileManager.default.removeItem(at: file)
             try FileManager.default.moveItem(at: temporary, to: file)
             return count
@@ -245,24 +283,29 @@ public final class IPFSNode: Sendable {
     public func cat(cid: CID) throws -> [UInt8] {
         let store = blockstore
         var bytes: [UInt8] = []
-        _ = try exportFile(root: cid, source: { try store.getUnverified($0) }) { bytes.append(contentsOf: $0) }
+        _ = try exportFile(root: cid, source: { cid in try store.getUnverified(cid).map { .init(bytes: $0, isVerified: false) } }) {
+            bytes.append(contentsOf: $0)
+        }
         return bytes
     }
 
     /// Streams the UnixFS file `root` to `sink` through the verifying exporter.
     ///
-    /// `source` returns stored bytes unverified (or `nil` when absent): the exporter checks every
-    /// block against its CID. On a mismatch the block is read again through
+    /// `source` returns stored bytes unverified, or bytes a fetch has just verified, or `nil`
+    /// when absent: the exporter checks every block not marked verified against its CID. On a
+    /// mismatch the block is read again through
     /// ``Blockstore/get(_:)``, which removes it from the store and reports it as corrupt.
-    private func exportFile(root: CID, source: @escaping (CID) throws -> [UInt8]?, sink: ([UInt8]) throws -> Void) throws -> UInt64 {
+    private func exportFile(
+        root: CID, source: @escaping (CID) throws -> UnixFSExporter.SourcedBlock?, sink: ([UInt8]) throws -> Void
+    ) throws -> UInt64 {
         var lastRequested: CID?
-        let exporter = UnixFSExporter { cid in
+        let exporter = UnixFSExporter(checkedBlockSource: { cid in
             lastRequested = cid
-            guard let bytes = try source(cid) else {
+            guard let block = try source(cid) else {
                 throw IPFSError(.blockNotFound, "block \(cid) is not in the store")
             }
-            return bytes
-        }
+            return block
+        })
         do {
             return try exporter.exportFile(root: root, sink: sink)
         } catch let error as IPLDError where error.code == .hashMismatch {

@@ -24,19 +24,45 @@ public struct UnixFSExporter {
     /// Fetches a block's bytes by CID; throw if it is unavailable.
     public typealias BlockSource = (CID) throws -> [UInt8]
 
-    private let blockSource: BlockSource
+    /// A block as a ``CheckedBlockSource`` returns it.
+    public struct SourcedBlock {
+        /// The block's bytes.
+        public var bytes: [UInt8]
+        /// Whether the source has itself just hashed `bytes` to the CID it was asked for (a
+        /// Bitswap session rebuilds every received block's CID from its bytes); the exporter then
+        /// does not hash them a second time.
+        public var isVerified: Bool
+
+        /// A block; `isVerified` only if its hash was checked against the requested CID.
+        public init(bytes: [UInt8], isVerified: Bool) {
+            self.bytes = bytes
+            self.isVerified = isVerified
+        }
+    }
+
+    /// Fetches a block by CID, saying whether its hash is already verified.
+    public typealias CheckedBlockSource = (CID) throws -> SourcedBlock
+
+    private let blockSource: CheckedBlockSource
     /// Whether blocks are checked against their CIDs; only tests turn this off, to build cycles.
     var verifiesHashes = true
 
-    /// Creates an exporter reading blocks from `blockSource`.
+    /// Creates an exporter reading blocks from `blockSource`; it verifies every block.
     public init(blockSource: @escaping BlockSource) {
-        self.blockSource = blockSource
+        self.blockSource = { cid in SourcedBlock(bytes: try blockSource(cid), isVerified: false) }
+    }
+
+    /// Creates an exporter reading blocks from `blockSource`; it verifies every block the source
+    /// has not marked verified.
+    public init(checkedBlockSource: @escaping CheckedBlockSource) {
+        self.blockSource = checkedBlockSource
     }
 
     /// Fetches a block and checks it against its CID.
     public func block(_ cid: CID) throws -> [UInt8] {
-        let bytes = try blockSource(cid)
-        if verifiesHashes {
+        let sourced = try blockSource(cid)
+        let bytes = sourced.bytes
+        if verifiesHashes && !sourced.isVerified {
             guard cid.multihash.code == .sha2_256 || cid.multihash.code == .sha2_512 || cid.multihash.code == .identity else {
                 throw IPLDError(.unsupportedCID, "cannot verify hash function \(cid.multihash.code) of \(cid)")
             }
