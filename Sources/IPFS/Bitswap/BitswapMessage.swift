@@ -138,7 +138,9 @@ public struct BitswapMessage: Hashable, Sendable {
             throw IPFSError(.limitExceeded, "Bitswap message of \(bytes.count) bytes exceeds \(Self.maxMessageSize)")
         }
         self.init()
-        try Self.fields(bytes, "Message") { field in
+        // Payload blocks are read in place, so each block's bytes are copied once, into its
+        // `data`; the other fields are small.
+        try Self.fields(bytes, "Message", inPlace: [3]) { field, range in
             switch field.number {
             case 1:
                 guard wantlist == nil else { throw IPFSError(.malformedInput, "Bitswap: repeated wantlist") }
@@ -146,7 +148,8 @@ public struct BitswapMessage: Hashable, Sendable {
             case 2:
                 blocks.append(try Self.bytes(field, "blocks"))
             case 3:
-                payload.append(try Self.parseBlock(try Self.bytes(field, "payload")))
+                guard let range else { throw IPFSError(.malformedInput, "Bitswap: payload must be length-delimited") }
+                payload.append(try Self.parseBlock(bytes, range))
             case 4:
                 guard blockPresences.count < Self.maxPresences else {
                     throw IPFSError(.limitExceeded, "Bitswap: more than \(Self.maxPresences) block presences")
@@ -200,14 +203,17 @@ public struct BitswapMessage: Hashable, Sendable {
         return entry
     }
 
-    private static func parseBlock(_ bytes: [UInt8]) throws -> Block {
+    /// The payload block at `range` of `message`.
+    private static func parseBlock(_ message: [UInt8], _ range: Range<Int>) throws -> Block {
         var prefix: CIDPrefix?
         var data: [UInt8] = []
-        try fields(bytes, "Block") { field in
-            switch field.number {
-            case 1: prefix = try CIDPrefix(parsing: try self.bytes(field, "prefix"))
-            case 2: data = try self.bytes(field, "data")
-            default: break
+        try fields(message, "Block", range: range, inPlace: [1, 2]) { field, range in
+            guard field.number == 1 || field.number == 2 else { return }
+            guard let range else { throw IPFSError(.malformedInput, "Bitswap: block field \(field.number) must be length-delimited") }
+            if field.number == 1 {
+                prefix = try CIDPrefix(parsing: Array(message[range]))
+            } else {
+                data = Array(message[range])
             }
         }
         guard let prefix else { throw IPFSError(.malformedInput, "Bitswap: payload block without a prefix") }
@@ -241,9 +247,29 @@ public struct BitswapMessage: Hashable, Sendable {
     }
 
     private static func fields(_ bytes: [UInt8], _ what: String, _ body: (ProtobufField) throws -> Void) throws {
-        var reader = ProtobufReader(bytes)
+        try fields(bytes, what, inPlace: []) { field, _ in try body(field) }
+    }
+
+    /// Calls `body` with each field of the message at `range` of `bytes` (all of it by
+    /// default). Length-delimited fields numbered in `inPlace` are passed as their range in
+    /// `bytes` (with an empty value), not copied.
+    private static func fields(
+        _ bytes: [UInt8], _ what: String, range: Range<Int>? = nil, inPlace: Set<Int>,
+        _ body: (ProtobufField, Range<Int>?) throws -> Void
+    ) throws {
+        var reader = ProtobufReader(bytes, range: range ?? 0..<bytes.count)
         do {
-            while let field = try reader.next() { try body(field) }
+            while let (number, value, location) = try reader.nextInPlace() {
+                if let location {
+                    if inPlace.contains(number) {
+                        try body(ProtobufField(number: number, value: .bytes([])), location)
+                    } else {
+                        try body(ProtobufField(number: number, value: .bytes(Array(bytes[location]))), nil)
+                    }
+                } else if let value {
+                    try body(ProtobufField(number: number, value: value), nil)
+                }
+            }
         } catch let error as IPFSError {
             throw error
         } catch {

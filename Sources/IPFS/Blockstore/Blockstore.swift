@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import Multiformats
+import Synchronization
 
 /// The node's durable block store: content-addressed blocks keyed by multihash, so the CIDv0
 /// and CIDv1 of the same bytes (and the same bytes under different codecs) share one block.
@@ -39,6 +40,12 @@ public final class Blockstore: Sendable {
     let logger: Logger
     /// Bumped after every committed write of blocks.
     let commits = CommitSignal()
+    /// Bytes of blocks stored without a sync since the database file's cached pages were
+    /// last released.
+    private let bytesSinceRelease = Mutex(0)
+    /// How many fetched bytes are stored between releases of the database file's clean cached
+    /// pages.
+    static let cacheReleaseInterval = 32 << 20
 
     /// Opens (creating if needed) the store in `directory`.
     public init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
@@ -128,7 +135,10 @@ public final class Blockstore: Sendable {
     /// With `durable` false the commit is not synced to disk on its own (SQLite
     /// `synchronous = NORMAL` for this transaction): a power cut may lose it, never corrupt the
     /// store, and the next durable commit or checkpoint syncs it too. For blocks that can be
-    /// fetched again (a Bitswap fetch), which saves one fsync per received message.
+    /// fetched again (a Bitswap fetch), which saves one fsync per received message. Such a
+    /// stream of blocks also lets go of the database file's page cache as it goes (every
+    /// ``cacheReleaseInterval`` bytes, `POSIX_FADV_DONTNEED`: only pages already on disk are
+    /// dropped), so a large fetch does not grow the page cache by its own size.
     func putVerified(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool = true, committed: () -> Void = {}) throws {
         guard !blocks.isEmpty else { return }
         for block in blocks where block.bytes.count > Self.maxBlockSize {
@@ -143,7 +153,11 @@ public final class Blockstore: Sendable {
                     let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)")
                     for block in blocks {
                         let key = Data(block.cid.multihash.bytes)
-                        try insert.execute(arguments: [key, block.bytes.count, Data(block.bytes)])
+                        // Bound without an intermediate copy (SQLite copies the blob itself).
+                        try block.bytes.withUnsafeBytes { buffer in
+                            let blob = buffer.isEmpty ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
+                            try insert.execute(arguments: [key, buffer.count, blob])
+                        }
                         if db.changesCount == 0 { try repairIfDifferent(key: key, bytes: block.bytes, db: db) }
                     }
                     return .commit
@@ -151,6 +165,21 @@ public final class Blockstore: Sendable {
             }
         }
         committed()
+        if !durable { releaseCachedPagesPeriodically(adding: blocks.reduce(0) { $0 + $1.bytes.count }) }
+    }
+
+    private func releaseCachedPagesPeriodically(adding count: Int) {
+        let due = bytesSinceRelease.withLock { bytes -> Bool in
+            bytes += count
+            guard bytes >= Self.cacheReleaseInterval else { return false }
+            bytes = 0
+            return true
+        }
+        guard due else { return }
+        let descriptor = open(directory.appendingPathComponent(Self.databaseFileName).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        Glibc.close(descriptor)
     }
 
     /// A block stored again whose stored copy differs from the verified `bytes` was corrupt on

@@ -55,6 +55,12 @@ public struct ProtobufField: Sendable, Equatable {
     /// The field's value.
     public var value: Value
 
+    /// A field.
+    public init(number: Int, value: Value) {
+        self.number = number
+        self.value = value
+    }
+
     /// The varint value, or a `malformedInput` error if the field has another wire type.
     public func varint() throws -> UInt64 {
         guard case .varint(let v) = value else {
@@ -83,22 +89,34 @@ public struct ProtobufField: Sendable, Equatable {
 
 /// Iterates over the fields of one encoded protobuf message.
 public struct ProtobufReader: Sendable {
-    private let input: [UInt8]
+    /// The bytes being read (shared, not copied); fields lie in `offset..<end`.
+    public let input: [UInt8]
     private var offset: Int
+    private let end: Int
 
     public init(_ input: [UInt8]) {
         self.input = input
         self.offset = 0
+        self.end = input.count
+    }
+
+    /// A reader of the message embedded at `range` of `input` (a length-delimited field found
+    /// by ``nextInPlace()``), without copying it out.
+    public init(_ input: [UInt8], range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= input.count, "range outside the input")
+        self.input = input
+        self.offset = range.lowerBound
+        self.end = range.upperBound
     }
 
     /// Whether all input has been consumed.
-    public var isAtEnd: Bool { offset >= input.count }
+    public var isAtEnd: Bool { offset >= end }
 
     mutating func readVarint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard offset < input.count else {
+            guard offset < end else {
                 throw LibP2PError(.malformedInput, "protobuf: truncated varint")
             }
             let byte = input[offset]
@@ -117,6 +135,17 @@ public struct ProtobufReader: Sendable {
 
     /// Reads the next field, or returns `nil` at the end of the message.
     public mutating func next() throws -> ProtobufField? {
+        guard let field = try nextInPlace() else { return nil }
+        if let range = field.range {
+            return ProtobufField(number: field.number, value: .bytes(Array(input[range])))
+        }
+        return ProtobufField(number: field.number, value: field.value!)
+    }
+
+    /// Reads the next field like ``next()``, except that a length-delimited field's payload is
+    /// not copied: it is given as its `range` in ``input`` (and `value` is `nil`). Other fields
+    /// have a `value` and no `range`.
+    public mutating func nextInPlace() throws -> (number: Int, value: ProtobufField.Value?, range: Range<Int>?)? {
         guard !isAtEnd else { return nil }
         let key = try readVarint()
         let number = key >> 3
@@ -128,7 +157,7 @@ public struct ProtobufReader: Sendable {
         case 0:
             value = .varint(try readVarint())
         case 1:
-            guard input.count - offset >= 8 else {
+            guard end - offset >= 8 else {
                 throw LibP2PError(.malformedInput, "protobuf: truncated fixed64")
             }
             var v: UInt64 = 0
@@ -137,13 +166,14 @@ public struct ProtobufReader: Sendable {
             value = .fixed64(v)
         case 2:
             let length = try readVarint()
-            guard length <= UInt64(input.count - offset) else {
+            guard length <= UInt64(end - offset) else {
                 throw LibP2PError(.malformedInput, "protobuf: field \(number) length \(length) exceeds message")
             }
-            value = .bytes(Array(input[offset..<offset + Int(length)]))
+            let range = offset..<offset + Int(length)
             offset += Int(length)
+            return (Int(number), nil, range)
         case 5:
-            guard input.count - offset >= 4 else {
+            guard end - offset >= 4 else {
                 throw LibP2PError(.malformedInput, "protobuf: truncated fixed32")
             }
             var v: UInt32 = 0
@@ -153,6 +183,6 @@ public struct ProtobufReader: Sendable {
         default:
             throw LibP2PError(.malformedInput, "protobuf: unsupported wire type \(key & 7)")
         }
-        return ProtobufField(number: Int(number), value: value)
+        return (Int(number), value, nil)
     }
 }
