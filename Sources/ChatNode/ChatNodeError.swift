@@ -1,8 +1,10 @@
+import Multiformats
+
 /// The one public error type of the `ChatNode` module.
 ///
 /// A struct with an extensible code rather than an enum, so new failure kinds can be added
 /// without breaking callers (the shape swift-certificates uses for `CertificateError`).
-public struct ChatNodeError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct ChatNodeError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -36,23 +38,10 @@ public struct ChatNodeError: Error, Hashable, CustomStringConvertible, Sendable 
     /// The error that caused this one, if any.
     public var underlying: (any Error)?
 
+    /// Creates an error of kind `code` with a one-line `message`.
     public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
-    }
-
-    public var description: String {
-        if let underlying { return "\(code): \(message) (\(underlying))" }
-        return "\(code): \(message)"
-    }
-
-    public static func == (lhs: ChatNodeError, rhs: ChatNodeError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 }

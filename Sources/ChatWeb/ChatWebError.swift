@@ -2,13 +2,14 @@ import ChatNode
 import ChatStore
 import Foundation
 import Hummingbird
+import Multiformats
 
 /// The one public error type of the `ChatWeb` module.
 ///
 /// A struct with an extensible code (the shape swift-certificates uses for `CertificateError`).
 /// It is also the API's error response: `HTTPResponseError` turns it into a status and a JSON
 /// body `{"error": {"code": "...", "message": "..."}}`.
-public struct ChatWebError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct ChatWebError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -51,20 +52,6 @@ public struct ChatWebError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
         self.underlying = underlying
-    }
-
-    public var description: String {
-        if let underlying { return "\(code): \(message) (\(underlying))" }
-        return "\(code): \(message)"
-    }
-
-    public static func == (lhs: ChatWebError, rhs: ChatWebError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 
     /// Translates errors of the layers below into API errors with a fitting status.

@@ -1,8 +1,10 @@
+import Multiformats
+
 /// The one public error type of the `IPLD` module.
 ///
 /// A struct with an extensible code rather than an enum, so new failure kinds can be added
 /// without breaking callers (the shape swift-certificates uses for `CertificateError`).
-public struct IPLDError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct IPLDError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -44,19 +46,5 @@ public struct IPLDError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
         self.underlying = underlying
-    }
-
-    public var description: String {
-        if let underlying { return "\(code): \(message) (\(underlying))" }
-        return "\(code): \(message)"
-    }
-
-    public static func == (lhs: IPLDError, rhs: IPLDError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 }

@@ -1,9 +1,11 @@
+import Multiformats
+
 /// The one public error type of the `Mailbox` module.
 ///
 /// A struct with an extensible code rather than an enum (the shape of `LibP2PError`). Every
 /// refusal a mailbox sends has its own code, carried on the wire as `Code.wireValue`, so a
 /// sender can tell "queue full" from "slow down" from "not yours".
-public struct MailboxError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct MailboxError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The status number on the wire (`MailboxResponse.status`); 0 is success.
@@ -86,23 +88,10 @@ public struct MailboxError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The error that caused this one, if any.
     public var underlying: (any Error)?
 
+    /// Creates an error of kind `code` with a one-line `message`.
     public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
-    }
-
-    public var description: String {
-        if let underlying { return "\(code): \(message) (\(underlying))" }
-        return "\(code): \(message)"
-    }
-
-    public static func == (lhs: MailboxError, rhs: MailboxError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 }

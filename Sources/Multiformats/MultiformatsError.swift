@@ -3,7 +3,7 @@
 /// A struct with an extensible code rather than an enum, so new failure kinds can be added
 /// without breaking callers (the shape swift-certificates uses for `CertificateError`).
 /// Every codec in this module reports bad input with this type and never traps.
-public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct MultiformatsError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -39,13 +39,13 @@ public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConverti
     public var code: Code
     /// A human-readable explanation, one line.
     public var message: String
+    /// The error that caused this one, if any.
+    public var underlying: (any Error)?
 
     /// Creates an error with a code and a one-line message.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
-
-    /// `"<code>: <message>"`.
-    public var description: String { "\(code): \(message)" }
 }

@@ -1,10 +1,12 @@
+import Multiformats
+
 /// The one public error type of the `Storacha` module.
 ///
 /// A struct with an extensible code rather than an enum, so new failure kinds can be added
 /// without breaking callers (the shape swift-certificates uses for `CertificateError`).
 /// Receipts that carry `out.error` become ``Code/errorReceipt`` with the service's error
 /// `name` in ``remoteName``.
-public struct StorachaError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct StorachaError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -57,6 +59,7 @@ public struct StorachaError: Error, Hashable, CustomStringConvertible, Sendable 
         self.underlying = underlying
     }
 
+    /// `"<code>: <message>"`, then `" [<remoteName>]"` and `" (<underlying>)"` when present.
     public var description: String {
         var text = "\(code): \(message)"
         if let remoteName { text += " [\(remoteName)]" }
@@ -64,12 +67,9 @@ public struct StorachaError: Error, Hashable, CustomStringConvertible, Sendable 
         return text
     }
 
+    /// Equal when `code`, `message` and `remoteName` are; hashing (from ``CodedError``) uses the
+    /// first two, which is consistent with this.
     public static func == (lhs: StorachaError, rhs: StorachaError) -> Bool {
         lhs.code == rhs.code && lhs.message == rhs.message && lhs.remoteName == rhs.remoteName
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 }
