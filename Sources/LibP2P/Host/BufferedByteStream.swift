@@ -121,6 +121,12 @@ public final class BufferedByteStream: ByteStream {
     /// Consumed bytes kept at the front of the read-ahead buffer before it is compacted.
     static let compactionThreshold = 64 * 1024
 
+    /// Bytes the read-ahead buffer holds, consumed ones included (its writer index); what
+    /// compaction keeps bounded. For tests.
+    var retainedByteCount: Int {
+        pending.withLock { $0.writerIndex }
+    }
+
     /// The longest unsigned varint accepted (multiformats unsigned-varint: 9 bytes, 63 bits).
     public static let maxVarintLength = 9
 }
