@@ -1,8 +1,10 @@
+import Multiformats
+
 /// The one public error type of the `IPFS` module.
 ///
 /// A struct with an extensible code rather than an enum, so new failure kinds can be added
 /// without breaking callers (the shape swift-certificates uses for `CertificateError`).
-public struct IPFSError: Error, Hashable, CustomStringConvertible, Sendable {
+public struct IPFSError: CodedError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -45,19 +47,5 @@ public struct IPFSError: Error, Hashable, CustomStringConvertible, Sendable {
         self.code = code
         self.message = message
         self.underlying = underlying
-    }
-
-    public var description: String {
-        if let underlying { return "\(code): \(message) (\(underlying))" }
-        return "\(code): \(message)"
-    }
-
-    public static func == (lhs: IPFSError, rhs: IPFSError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-        hasher.combine(message)
     }
 }

@@ -9,7 +9,7 @@ struct IPFSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipfs",
         abstract: "Add files to the node's block store, fetch them over Bitswap, import/export CAR files.",
-        subcommands: [Add.self, Get.self, CAR.self, Serve.self]
+        subcommands: [Add.self, Get.self, CAR.self, Serve.self, Verify.self]
     )
 
     @ParentCommand var root: P2PChat
@@ -91,13 +91,18 @@ struct IPFSCommand: AsyncParsableCommand {
             let root = try IPFSCommand.parseCID(cid)
             let peers = try peer.map(Dialing.parseTarget)
             let url = URL(fileURLWithPath: output)
+            let progress = TransferProgress(label: "fetching \(root)")
             let report = try await IPFSCommand.withNode(parent.root.global, network: !peers.isEmpty) { node, _ in
                 do {
-                    return try await node.get(cid: root, from: peers, to: url)
+                    return try await node.get(cid: root, from: peers, to: url, written: { written, fileSize in
+                        progress.update(bytes: written, total: fileSize)
+                    })
                 } catch {
+                    progress.finish()
                     throw CLIError("cannot get \(root): \(error)")
                 }
             }
+            progress.finish()
             Output.line("\(root) \(report.blocksFetched) blocks \(report.bytesFetched) bytes fetched -> \(url.path)")
         }
     }
@@ -142,6 +147,31 @@ struct IPFSCommand: AsyncParsableCommand {
                 }
                 for root in roots { Output.line(root.description) }
             }
+        }
+    }
+
+    /// `p2pchat ipfs verify`: hashes every stored block and removes rotted ones.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every stored block against its hash; remove (and list) those that no longer match.",
+            discussion: "Blocks are served to peers as stored (each peer hashes what it receives); this finds a damaged disk copy. Exits with status 1 if any block was removed.")
+        @ParentCommand var parent: IPFSCommand
+
+        func run() async throws {
+            let progress = TransferProgress(label: "verifying")
+            let result = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
+                do {
+                    return try node.blockstore.verifyAll { checked, total in
+                        progress.update(bytes: UInt64(checked), total: UInt64(total), unit: "blocks")
+                    }
+                } catch {
+                    throw CLIError("cannot verify the block store: \(error)")
+                }
+            }
+            progress.finish()
+            for multihash in result.removed { Output.line("removed corrupt block \(CID.v1(codec: .raw, multihash: multihash))") }
+            Output.line("\(result.intact) blocks intact, \(result.removed.count) corrupt blocks removed")
+            if !result.removed.isEmpty { throw ExitCode(1) }
         }
     }
 

@@ -82,6 +82,28 @@ import Testing
         #expect(try store.usage() == UInt64(data.count))
     }
 
+    @Test func verifyAllRemovesRottedBlocksOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let blocks = (0..<5).map { [UInt8($0)] + pseudoRandomBytes(count: 5000, seed: 20) }
+        let cids = blocks.map { CID.v1(codec: .raw, multihash: .sha256($0)) }
+        try store.putMany(Array(zip(cids, blocks)).map { ($0.0, $0.1) })
+        var rotted = blocks[3]
+        rotted[0] ^= 0x80
+        try store.overwriteUnverified(cids[3], with: rotted)
+        var reports: [Int] = []
+        let result = try store.verifyAll { checked, total in
+            #expect(total == 5)
+            reports.append(checked)
+        }
+        #expect(result.intact == 4)
+        #expect(result.removed == [cids[3].multihash])
+        #expect(reports == [1, 2, 3, 4, 5])
+        #expect(try !store.has(cids[3]))
+        #expect(try store.count() == 4)
+    }
+
     @Test func survivesRestart() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }

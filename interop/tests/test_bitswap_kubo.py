@@ -176,6 +176,38 @@ def test_we_fetch_64mib_file_kubo_added(kubo2, big_file, tmp_path):
     assert r.returncode == 0, "p2pchat ipfs get from Kubo failed\n" + client.describe(r)
     assert os.path.getsize(out) == BIG
     assert sha_file(out) == digest, "fetched bytes differ from what Kubo added"
+    # The progress line (stderr is not a terminal here: whole lines) ends at 100 % of the size.
+    progress = [line for line in r.stderr.decode().splitlines() if line.startswith(f"fetching {cid}: ")]
+    assert progress, "no progress line on stderr\n" + client.describe(r)
+    assert "100% 64.0 MiB of 64.0 MiB" in progress[-1], progress[-1]
+
+
+@pytest.mark.p2pchat
+def test_verify_finds_and_removes_a_rotted_block(tmp_path):
+    """`ipfs verify` hashes every stored block: a block damaged on disk (edited in the SQLite
+    file behind the node's back) is reported and removed, and adding the file again mends it."""
+    import sqlite3
+    client = P2PChat(str(tmp_path / "home"))
+    require_ipfs_cli(client)
+    path = str(tmp_path / "f.bin")
+    write_random(path, SMALL, 0x5EED)
+    cid = ipfs_add(client, path)
+    r = client.run("ipfs", "verify", timeout=120)
+    assert r.returncode == 0 and "14 blocks intact, 0 corrupt blocks removed" in r.stdout.decode(), client.describe(r)
+    db = sqlite3.connect(str(tmp_path / "home" / "blocks" / "blocks.sqlite"))
+    with db:
+        key, data = db.execute("SELECT multihash, data FROM block ORDER BY size DESC LIMIT 1").fetchone()
+        damaged = bytearray(data)
+        damaged[1000] ^= 0x01
+        db.execute("UPDATE block SET data = ? WHERE multihash = ?", (bytes(damaged), key))
+    db.close()
+    r = client.run("ipfs", "verify", timeout=120)
+    assert r.returncode == 1, "a rotted block went unnoticed\n" + client.describe(r)
+    assert "13 blocks intact, 1 corrupt blocks removed" in r.stdout.decode(), client.describe(r)
+    assert "removed corrupt block bafkrei" in r.stdout.decode(), client.describe(r)
+    assert ipfs_add(client, path) == cid
+    r = client.run("ipfs", "verify", timeout=120)
+    assert r.returncode == 0 and "14 blocks intact" in r.stdout.decode(), client.describe(r)
 
 
 @pytest.mark.p2pchat

@@ -274,6 +274,36 @@ public final class Blockstore: Sendable {
         }
     }
 
+    /// What a full verification found.
+    public struct Verification: Hashable, Sendable {
+        /// Blocks whose bytes hash to their key.
+        public var intact: Int
+        /// Blocks that did not and were removed (fetch or add them again).
+        public var removed: [Multihash]
+    }
+
+    /// Hashes every stored block and removes those whose bytes no longer match (Kubo's
+    /// `ipfs repo verify`). Bitswap serves blocks without hashing them each time, so this is
+    /// how a rotted disk copy is found before a peer refuses it. Reads one block at a time.
+    public func verifyAll(progress: ((_ checked: Int, _ total: Int) -> Void)? = nil) throws -> Verification {
+        let keys = try storage("verify") {
+            try pool.read { db in try Data.fetchAll(db, sql: "SELECT multihash FROM block") }
+        }
+        var result = Verification(intact: 0, removed: [])
+        for (index, key) in keys.enumerated() {
+            defer { progress?(index + 1, keys.count) }
+            guard let multihash = try? Multihash(bytes: [UInt8](key)) else { continue }
+            let cid = CID.v1(codec: .raw, multihash: multihash)
+            do {
+                guard try get(cid) != nil else { continue }
+                result.intact += 1
+            } catch let error as IPFSError where error.code == .corruptBlock {
+                result.removed.append(multihash)
+            }
+        }
+        return result
+    }
+
     // MARK: Pins and garbage collection
 
     /// Pins the DAG under `root` recursively: garbage collection keeps it and every block it

@@ -127,9 +127,14 @@ public final class IPFSNode: Sendable {
     /// neither read back nor hashed again; others are read from the store and verified. The
     /// file appears under its name only once the fetch has completed (every block committed)
     /// and the export has verified and written every byte.
+    ///
+    /// `progress` reports the fetch (blocks and bytes received, wants in flight); `written`
+    /// reports the file: bytes written so far and, once the root block is read, the file's
+    /// size from its UnixFS `filesize`.
     public func get(
         cid: CID, from peers: [Multiaddr], to file: URL, options: BitswapSessionState.Options = .init(),
-        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil
+        progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil,
+        written: (@Sendable (_ bytes: UInt64, _ fileSize: UInt64?) -> Void)? = nil
     ) async throws -> BitswapSession.Report {
         let fetchState = FetchState()
         let store = blockstore
@@ -152,7 +157,7 @@ public final class IPFSNode: Sendable {
         }
         return try await withThrowingTaskGroup(of: BitswapSession.Report?.self) { group in
             group.addTask {
-                _ = try await Self.onThread { try self.export(cid: cid, to: file, source: source) }
+                _ = try await Self.onThread { try self.export(cid: cid, to: file, source: source, written: written) }
                 return nil
             }
             group.addTask {
@@ -261,12 +266,27 @@ public final class IPFSNode: Sendable {
         return try export(cid: cid, to: file) { cid in try store.getUnverified(cid).map { .init(bytes: $0, isVerified: false) } }
     }
 
-    private func export(cid: CID, to file: URL, source: @escaping @Sendable (CID) throws -> UnixFSExporter.SourcedBlock?) throws -> UInt64 {
+    private func export(
+        cid: CID, to file: URL, source: @escaping @Sendable (CID) throws -> UnixFSExporter.SourcedBlock?,
+        written: (@Sendable (_ bytes: UInt64, _ fileSize: UInt64?) -> Void)? = nil
+    ) throws -> UInt64 {
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             let output = try OutputFile(path: temporary.path)
-            let count = try exportFile(root: cid, source: source) { chunk in
+            var fileSize: UInt64?
+            var total: UInt64 = 0
+            let reportingSource: (CID) throws -> UnixFSExporter.SourcedBlock? = { requested in
+                let block = try source(requested)
+                if requested == cid, let block, written != nil {
+                    fileSize = (try? PBNode(parsing: block.bytes)).flatMap { $0.data }.flatMap { try? UnixFSData(parsing: $0) }?.fileSize
+                    if fileSize == nil, requested.codec == .raw { fileSize = UInt64(block.bytes.count) }
+                }
+                return block
+            }
+            let count = try exportFile(root: cid, source: reportingSource) { chunk in
                 try output.write(chunk)
+                total += UInt64(chunk.count)
+                written?(total, fileSize)
             }
             try output.finish()
             try? FileManager.default.removeItem(at: file)
