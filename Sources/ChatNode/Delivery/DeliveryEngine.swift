@@ -161,9 +161,17 @@ final class DeliveryEngine: Sendable {
         var remaining = queue[...]
         while !remaining.isEmpty {
             var written: [OutboxEntry] = []
+            var waiting: AwaitingSession?
             do {
-                while written.count < Self.batchSize, let entry = remaining.first {
-                    guard let envelope = try await envelope(for: entry, contact: contact) else {
+                while written.count < Self.batchSize, waiting == nil, let entry = remaining.first {
+                    let envelope: Data?
+                    do {
+                        envelope = try await self.envelope(for: entry, contact: contact)
+                    } catch let error as AwaitingSession {
+                        waiting = error  // this one and the rest wait; the written ones still get their acks
+                        break
+                    }
+                    guard let envelope else {
                         remaining.removeFirst()  // marked failed (unsealable); keep going
                         continue
                     }
@@ -184,6 +192,9 @@ final class DeliveryEngine: Sendable {
                 guard let head = written.first ?? remaining.first else { return nil }
                 return await reschedule(head, error: "delivery interrupted: \(Self.describe(error))")
             }
+            if let waiting, let head = remaining.first {
+                return await reschedule(head, error: waiting.reason)
+            }
         }
         return nil
     }
@@ -196,7 +207,11 @@ final class DeliveryEngine: Sendable {
         return negotiated.stream
     }
 
-    /// The entry's envelope: the stored one, or sealed now (first attempt) under the contact lock.
+    /// The entry's envelope: the stored one, or sealed now (first attempt) under the contact
+    /// lock; `nil` when it cannot ever be sealed (then it is marked `failed(unsealable)`).
+    ///
+    /// - Throws: ``AwaitingSession`` while the contact has no session yet (see there): the
+    ///   entry stays queued.
     func envelope(for entry: OutboxEntry, contact: Contact) async throws -> Data? {
         if let envelope = entry.envelope { return envelope }
         for _ in 0..<5 {
@@ -219,8 +234,7 @@ final class DeliveryEngine: Sendable {
         let database = account.database
         let message = entry.message
         guard let stored = try await database.loadSession(contactID: contact.id) else {
-            try await fail(message.id, .unsealable, "no session with \(contact.displayName)")
-            return nil
+            throw AwaitingSession(reason: "no session with \(contact.displayName) yet: waiting for their first message")
         }
         var body = message.body
         if message.kind == .receipt, var receipt = try? ReceiptContent(parsing: body) {
@@ -288,7 +302,16 @@ final class DeliveryEngine: Sendable {
                     if entry.message.id == queue[0].message.id { earliest = await reschedule(entry, error: reason) }
                     continue
                 }
-                guard let envelope = try await envelope(for: entry, contact: contact) else { continue }
+                let envelope: Data?
+                do {
+                    envelope = try await self.envelope(for: entry, contact: contact)
+                } catch let waiting as AwaitingSession {
+                    // Nothing can be sealed before the session exists: this one and the rest wait.
+                    let next = await reschedule(entry, error: "\(reason); \(waiting.reason)")
+                    await depositor.close(batch)
+                    return [earliest, next].compactMap { $0 }.min()
+                }
+                guard let envelope else { continue }
                 let remaining = entry.message.expiresAt.map { $0.timeIntervalSince(account.now()) } ?? RetryPolicy.seconds(account.messageTTL)
                 var outcome = await depositor.deposit(
                     envelope, ttlSeconds: UInt64(max(1, remaining.rounded(.up))), in: batch, attachment: attachmentBlocks(of: entry.message))
@@ -355,5 +378,14 @@ final class DeliveryEngine: Sendable {
         if let error = error as? ChatNodeError { return error.message }
         if let error = error as? LibP2PError { return error.message }
         return "\(error)"
+    }
+
+    /// Sealing must wait: the contact has no session yet. That happens to a contact made from a
+    /// peer's session request when the node stopped after storing the contact and before storing
+    /// the session; the peer resends that first message until it is acknowledged, which starts
+    /// the session and wakes the engine (`InboundProcessor`). Until then the contact's queue
+    /// stays queued, in order, retried with backoff; it is not a failure.
+    struct AwaitingSession: Error {
+        var reason: String
     }
 }

@@ -18,7 +18,9 @@ struct InboundProcessor: Sendable {
     let account: ChatAccount
     let locks: KeyedLock<PeerID>
     let logger: Logger
-    /// Called after a message that needs a receipt was stored, so the engine sends it soon.
+    /// Called after a message that needs a receipt was stored, or one that started our first
+    /// session with the peer (messages to it may be waiting for that session, see
+    /// `DeliveryEngine.AwaitingSession`), so the engine sends them soon.
     let onQueued: @Sendable (PeerID) -> Void
     /// Called after a new text message was stored (for `up --on-message`); must not block.
     var onText: @Sendable (Contact, MessageID) -> Void = { _, _ in }
@@ -184,7 +186,7 @@ struct InboundProcessor: Sendable {
             where [.sequenceConflict, .messageIDConflict, .preKeyConsumed, .invalidArgument].contains(error.code) {
             return reject("\(error.code): \(error.message)", peer: peer)
         }
-        if queuedReceipt { onQueued(peer) }
+        if queuedReceipt || stored == nil { onQueued(peer) }
         if kind == .text, result.outcome == .stored { onText(contact, messageID) }
         if kind == .attachment, result.outcome == .stored { onAttachment() }  // attachments hook
         return Ack(status: result.outcome == .stored ? .stored : .duplicate)
