@@ -188,16 +188,23 @@ public final class AttachmentFetcher: Sendable {
             }
             try await database.setAttachmentState(messageID: id, .fetching, countsAttempt: true, now: account.now())
             host.peerStore.addAddresses(sender.addresses, for: sender.peerID)
-            try bitswap.blockstore.pin(root: cid)
-            do {
-                try await fetchBlocks(cid, from: [sender.peerID], bitswap: bitswap, options: options, id: id, total: layout.blobSize)
-            } catch {
-                guard !Task.isCancelled, try await fetchFromMailboxes(cid, sender: senderID, blockstore: bitswap.blockstore) else { throw error }
+            // Pinned first, so a collection keeps every block stored under the root; and none
+            // runs while blocks arrive (one could miss a block stored after it walked the DAG).
+            try await account.attachmentStorage.writingBlocks {
+                try bitswap.blockstore.pin(root: cid)
+                do {
+                    try await fetchBlocks(cid, from: [sender.peerID], bitswap: bitswap, options: options, id: id, total: layout.blobSize)
+                } catch {
+                    guard !Task.isCancelled, try await fetchFromMailboxes(cid, sender: senderID, blockstore: bitswap.blockstore) else { throw error }
+                }
             }
             let path = try writeFile(record, cid: cid, key: key, blockstore: bitswap.blockstore)
             try await database.setAttachmentState(messageID: id, .done, localPath: path, now: account.now())
-            // The decrypted file is the user's copy; the blocks may be collected.
-            _ = try? bitswap.blockstore.unpin(root: cid)
+            // The decrypted file is the user's copy; the blocks may be collected, unless another
+            // attachment needs the same blob (one we sent, or one still being received).
+            if let inUse = try? await account.attachmentBlobsInUse(among: [cid.description]), !inUse.contains(cid.description) {
+                _ = try? bitswap.blockstore.unpin(root: cid)
+            }
             logger.info("attachment fetched", metadata: ["message": "\(id)", "bytes": "\(record.size)"])
         } catch {
             if Task.isCancelled { return }  // left `fetching`: the next run picks it up

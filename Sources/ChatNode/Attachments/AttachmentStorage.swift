@@ -8,12 +8,27 @@ import Synchronization
 ///
 /// The block store opens on first use, once per account, so the node's Bitswap server and the
 /// account's `sendFile` share one database pool in a process.
+///
+/// Garbage collection deletes every block no pin reaches, and a block writer may hold blocks
+/// that no pin reaches yet (an import pins its root only at the end). So block writers run
+/// inside ``writingBlocks(_:)`` and a collection never overlaps them: asked for while one
+/// runs, it is deferred until the last one ends. Another process writing the same store is
+/// not covered.
 final class AttachmentStorage: Sendable {
     /// The directory of decrypted received files, inside the home.
     static let directoryName = "attachments"
 
+    /// Block writers in progress, and whether a collection waits for them to end.
+    private struct Writers {
+        var count = 0
+        var isCollectionPending = false
+    }
+
     let home: URL
     private let opened = Mutex<Blockstore?>(nil)
+    /// Held for the whole of a collection, so writers cannot start during one.
+    private let writers = Mutex(Writers())
+    private let logger = Logger(label: "p2pchat.attachments.storage")
 
     init(home: URL) {
         self.home = home
@@ -32,5 +47,52 @@ final class AttachmentStorage: Sendable {
     /// The directory for one message's file: `<home>/attachments/<message id>/`.
     func directory(for messageID: String) -> URL {
         home.appendingPathComponent(Self.directoryName, isDirectory: true).appendingPathComponent(messageID, isDirectory: true)
+    }
+
+    // MARK: Writers and garbage collection
+
+    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile.
+    func writingBlocks<T>(_ body: () throws -> T) rethrows -> T {
+        beginWriting()
+        defer { endWriting() }
+        return try body()
+    }
+
+    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile.
+    func writingBlocks<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        beginWriting()
+        defer { endWriting() }
+        return try await body()
+    }
+
+    /// Deletes every block no pin reaches, now; or, while blocks are being written, once the
+    /// last writer ends (then returns `nil`).
+    func collectGarbage() throws -> Blockstore.GarbageCollection? {
+        let store = try blockstore()
+        return try writers.withLock { writers in
+            guard writers.count == 0 else {
+                writers.isCollectionPending = true
+                return nil
+            }
+            return try store.collectGarbage()
+        }
+    }
+
+    private func beginWriting() {
+        writers.withLock { $0.count += 1 }  // waits while a collection runs
+    }
+
+    private func endWriting() {
+        writers.withLock { writers in
+            writers.count -= 1
+            guard writers.count == 0, writers.isCollectionPending else { return }
+            writers.isCollectionPending = false
+            do {
+                let collected = try blockstore().collectGarbage()
+                logger.info("deferred block collection", metadata: ["blocks": "\(collected.removedBlocks)", "bytes": "\(collected.freedBytes)"])
+            } catch {
+                logger.warning("deferred block collection failed", metadata: ["reason": "\(error)"])
+            }
+        }
     }
 }

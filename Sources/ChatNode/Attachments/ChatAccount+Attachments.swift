@@ -26,11 +26,15 @@ extension ChatAccount {
         let name = String(AttachmentFileName.truncated(file.lastPathComponent))
         let key = AttachmentKey.generate()
         var lastPercent = -1
-        let imported = try AttachmentImporter(blockstore: try attachmentStorage.blockstore()).importFile(at: file, key: key) { done, total in
-            let percent = total == 0 ? 100 : Int(done * 100 / total)
-            guard percent != lastPercent else { return }
-            lastPercent = percent
-            progress?(done, total)
+        let importer = AttachmentImporter(blockstore: try attachmentStorage.blockstore())
+        // The blob's blocks are unpinned until its root is: no garbage collection meanwhile.
+        let imported = try attachmentStorage.writingBlocks {
+            try importer.importFile(at: file, key: key) { done, total in
+                let percent = total == 0 ? 100 : Int(done * 100 / total)
+                guard percent != lastPercent else { return }
+                lastPercent = percent
+                progress?(done, total)
+            }
         }
         let content = AttachmentContent(
             cid: imported.cid, key: key, name: name, size: imported.fileSize, mediaType: MediaType.guess(fileName: name), text: caption)

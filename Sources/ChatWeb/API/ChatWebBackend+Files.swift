@@ -76,35 +76,31 @@ extension ChatWebBackend {
         return result.sorted { ($0.bytes, $0.messageID) > ($1.bytes, $1.messageID) }
     }
 
-    /// Deletes the local files of received attachments older than `days` days; their messages
-    /// stay, with the attachment in state `deleted`. Sent files (the user's own uploads) stay.
+    /// Deletes the local files of received attachments older than `days` days and frees their
+    /// blocks (``ChatAccount/deleteReceivedAttachments(_:)``); their messages stay, with the
+    /// attachment in state `deleted`. Sent files (the user's own uploads) stay.
     func deleteAttachments(_ request: DeleteAttachmentsRequest) async throws -> DeletedAttachmentsJSON {
         guard request.olderThanDays >= 0 else { throw ChatWebError(.badRequest, "olderThanDays must be 0 or more") }
         let cutoff = account.now().addingTimeInterval(-Double(request.olderThanDays) * 86_400)
-        var deleted: [AttachmentJSON] = []
-        var freed: Int64 = 0
+        var candidates: [MessageID: AttachmentJSON] = [:]
+        var order: [MessageID] = []
         for item in try await attachments() where item.direction == MessageDirection.incoming.rawValue {
             guard item.state == "done", let createdAt = item.createdAt, createdAt <= cutoff.milliseconds else { continue }
             let id = try MessageID(hex: item.messageID)
-            guard let record = try await database.attachment(messageID: id) else { continue }
-            if let path = record.localPath {
-                let file = URL(fileURLWithPath: path)
-                try? FileManager.default.removeItem(at: file)
-                // The file's own directory (`attachments/<message id>/`) goes too when empty.
-                let directory = file.deletingLastPathComponent()
-                if (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty == true {
-                    try? FileManager.default.removeItem(at: directory)
-                }
+            candidates[id] = item
+            order.append(id)
+        }
+        let deletion = try await account.deleteReceivedAttachments(order)
+        let deleted = deletion.deleted.compactMap { id in
+            candidates[id].map { item in
+                var gone = item
+                gone.state = MessageAttachmentJSON.deleted
+                gone.localBytes = 0
+                return gone
             }
-            try await database.setAttachmentState(messageID: id, .failed(MessageAttachmentJSON.deleted), nextAttemptAt: nil, now: account.now())
-            freed += item.localBytes
-            var gone = item
-            gone.state = MessageAttachmentJSON.deleted
-            gone.localBytes = 0
-            deleted.append(gone)
         }
         if !deleted.isEmpty { changed() }
-        return DeletedAttachmentsJSON(deleted: deleted, freedBytes: freed)
+        return DeletedAttachmentsJSON(deleted: deleted, freedBytes: deletion.fileBytes)
     }
 
     // MARK: Mailboxes and storage
