@@ -25,13 +25,35 @@ struct BitswapMessageReader: ~Copyable {
     /// The next message; `nil` at a clean end of stream (between messages).
     mutating func next() async throws -> BitswapMessage? {
         guard let length = try await readLength() else { return nil }
-        while buffer.readableBytes < length {
-            guard try await fill() else {
-                throw IPFSError(.malformedInput, "Bitswap: stream ended inside a message of \(length) bytes")
+        return try BitswapMessage(parsing: try await readBody(length: length))
+    }
+
+    /// The `length` bytes of a message body. A body that spans many stream chunks (a batch of
+    /// blocks) is copied from each chunk straight into its array, not gathered in the read
+    /// buffer first.
+    private mutating func readBody(length: Int) async throws -> [UInt8] {
+        if buffer.readableBytes >= length { return buffer.readBytes(length: length)! }
+        var body = [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in
+            initialized = buffer.withUnsafeReadableBytes { pending in
+                guard let source = pending.baseAddress, !pending.isEmpty else { return 0 }
+                UnsafeMutableRawPointer(storage.baseAddress!).copyMemory(from: source, byteCount: pending.count)
+                return pending.count
             }
         }
-        let bytes = buffer.readBytes(length: length)!
-        return try BitswapMessage(parsing: bytes)
+        buffer.clear()
+        while body.count < length {
+            guard var chunk = try await stream.read() else {
+                throw IPFSError(.malformedInput, "Bitswap: stream ended inside a message of \(length) bytes")
+            }
+            let take = min(chunk.readableBytes, length - body.count)
+            chunk.withUnsafeReadableBytes { bytes in
+                guard let base = bytes.baseAddress, take > 0 else { return }
+                body.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: take))
+            }
+            chunk.moveReaderIndex(forwardBy: take)
+            if chunk.readableBytes > 0 { buffer = chunk }
+        }
+        return body
     }
 
     /// Parses the length prefix, reading more as needed; `nil` at EOF before its first byte.

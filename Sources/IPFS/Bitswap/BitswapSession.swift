@@ -95,7 +95,7 @@ public final class BitswapSession: Sendable {
                 for await event in events {
                     switch event {
                     case .message(let message, let blocks, let peer):
-                        try run.process(message, blocks: blocks, from: peer, stored: stored)
+                        try await run.process(message, blocks: blocks, from: peer, stored: stored)
                     case .streamEnded(let peer):
                         await streams.forget(peer)
                     case .tick:
@@ -186,7 +186,7 @@ public final class BitswapSession: Sendable {
         mutating func process(
             _ message: BitswapMessage, blocks received: ReceivedBlocks, from peer: PeerID,
             stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)?
-        ) throws {
+        ) async throws {
             for _ in 0..<received.unverifiable {
                 _ = state.receivedBlock(CID.v1(codec: .raw, multihash: .identity([])), size: 0, from: peer)
             }
@@ -215,7 +215,8 @@ public final class BitswapSession: Sendable {
             // `receivedBlocks()` rebuilt every CID from its block's bytes: the hashes are
             // verified. One transaction for the whole message.
             // Not synced per message: blocks lost to a power cut are fetched again.
-            try blockstore.putVerified(accepted, durable: false) { stored?(accepted) }
+            let committed = accepted
+            try await blockstore.putFetched(accepted) { stored?(committed) }
             for link in links { try walkLocal(from: link) }
             for presence in message.blockPresences where presence.kind == .dontHave {
                 state.receivedDontHave(presence.cid, from: peer)

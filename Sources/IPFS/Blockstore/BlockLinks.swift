@@ -15,7 +15,7 @@ public enum BlockLinks {
             case .raw:
                 return []
             case .dagPB:
-                return try PBNode(parsing: bytes).links.map(\.hash)
+                return try PBNode.parts(parsing: bytes).links.map(\.hash)
             case .dagCBOR:
                 var found: [CID] = []
                 collect(try DAGCBOR.decode(bytes), into: &found)

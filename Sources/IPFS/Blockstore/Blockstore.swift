@@ -141,31 +141,57 @@ public final class Blockstore: Sendable {
     /// dropped), so a large fetch does not grow the page cache by its own size.
     func putVerified(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool = true, committed: () -> Void = {}) throws {
         guard !blocks.isEmpty else { return }
-        for block in blocks where block.bytes.count > Self.maxBlockSize {
-            throw IPFSError(.limitExceeded, "block of \(block.bytes.count) bytes exceeds \(Self.maxBlockSize)")
-        }
+        try Self.checkSizes(blocks)
         defer { commits.committed() }
         try storage("put") {
-            try pool.writeWithoutTransaction { db in
-                if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
-                try db.inTransaction {
-                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)")
-                    for block in blocks {
-                        let key = Data(block.cid.multihash.bytes)
-                        // Bound without an intermediate copy (SQLite copies the blob itself).
-                        try block.bytes.withUnsafeBytes { buffer in
-                            let blob = buffer.isEmpty ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
-                            try insert.execute(arguments: [key, buffer.count, blob])
-                        }
-                        if db.changesCount == 0 { try repairIfDifferent(key: key, bytes: block.bytes, db: db) }
-                    }
-                    return .commit
-                }
-            }
+            try pool.writeWithoutTransaction { db in try insert(blocks, durable: durable, db: db) }
         }
         committed()
         if !durable { releaseCachedPagesPeriodically(adding: blocks.reduce(0) { $0 + $1.bytes.count }) }
+    }
+
+    /// ``putVerified(_:durable:committed:)`` for a Bitswap fetch (not durable): the write runs
+    /// on the database's writer queue while the calling task is suspended, so a commit, an
+    /// automatic checkpoint or its sync never blocks a thread of the cooperative pool that
+    /// stream readers and decryption need.
+    func putFetched(_ blocks: [(cid: CID, bytes: [UInt8])], committed: @Sendable () -> Void) async throws {
+        guard !blocks.isEmpty else { return }
+        try Self.checkSizes(blocks)
+        defer { commits.committed() }
+        do {
+            try await pool.writeWithoutTransaction { db in try self.insert(blocks, durable: false, db: db) }
+        } catch let error as IPFSError {
+            throw error
+        } catch {
+            throw IPFSError(.storageFailed, "block store put failed", underlying: error)
+        }
+        committed()
+        releaseCachedPagesPeriodically(adding: blocks.reduce(0) { $0 + $1.bytes.count })
+    }
+
+    private static func checkSizes(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
+        for block in blocks where block.bytes.count > maxBlockSize {
+            throw IPFSError(.limitExceeded, "block of \(block.bytes.count) bytes exceeds \(maxBlockSize)")
+        }
+    }
+
+    /// One transaction inserting `blocks` (a block already stored is compared and repaired).
+    private func insert(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool, db: Database) throws {
+        if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+        try db.inTransaction {
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)")
+            for block in blocks {
+                let key = Data(block.cid.multihash.bytes)
+                // Bound without an intermediate copy (SQLite copies the blob itself).
+                try block.bytes.withUnsafeBytes { buffer in
+                    let blob = buffer.isEmpty ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
+                    try insert.execute(arguments: [key, buffer.count, blob])
+                }
+                if db.changesCount == 0 { try repairIfDifferent(key: key, bytes: block.bytes, db: db) }
+            }
+            return .commit
+        }
     }
 
     private func releaseCachedPagesPeriodically(adding count: Int) {

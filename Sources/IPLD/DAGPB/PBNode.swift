@@ -24,12 +24,20 @@ public struct PBNode: Hashable, Sendable {
 
     /// Parses a complete DAG-PB block (dag-pb spec, "Decoding").
     public init(parsing bytes: some Collection<UInt8>) throws {
+        let parts = try Self.parts(parsing: bytes)
+        self.init(links: parts.links, data: parts.data.map { Array($0) })
+    }
+
+    /// The links and the data section of a DAG-PB block, checked as strictly as
+    /// ``init(parsing:)``, the data left in place as a slice of `bytes` (for an array, no
+    /// copy): walking or exporting a DAG of 256 KiB leaves need not copy every leaf out.
+    public static func parts(parsing bytes: some Collection<UInt8>) throws -> (links: [PBLink], data: ArraySlice<UInt8>?) {
         guard bytes.count <= Self.maxBlockLength else {
             throw IPLDError(.limitExceeded, "DAG-PB block of \(bytes.count) bytes exceeds \(Self.maxBlockLength)")
         }
         var reader = ProtobufReader(ArraySlice(bytes))
         var links: [PBLink] = []
-        var data: [UInt8]?
+        var data: ArraySlice<UInt8>?
         while !reader.isAtEnd {
             let (field, wireType) = try reader.readKey("PBNode")
             guard wireType == .lengthDelimited else {
@@ -38,7 +46,7 @@ public struct PBNode: Hashable, Sendable {
             switch field {
             case 1:
                 guard data == nil else { throw IPLDError(.nonCanonical, "PBNode has a duplicate Data section") }
-                data = Array(try reader.readLengthDelimited("PBNode.Data"))
+                data = try reader.readLengthDelimited("PBNode.Data")
             case 2:
                 guard data == nil else { throw IPLDError(.nonCanonical, "PBNode has Links after Data (duplicate Links section)") }
                 links.append(try PBLink(parsing: reader.readLengthDelimited("PBNode.Links")))
@@ -46,7 +54,7 @@ public struct PBNode: Hashable, Sendable {
                 throw IPLDError(.malformedInput, "PBNode field \(field) is not allowed")
             }
         }
-        self.init(links: links, data: data)
+        return (links, data)
     }
 
     /// Appends the canonical encoding: links in order, then data.

@@ -112,7 +112,8 @@ public struct UnixFSExporter {
         default:
             throw IPLDError(.unsupportedCID, "\(cid) has codec \(cid.codec), not raw or dag-pb")
         }
-        let node = try PBNode(parsing: bytes)
+        // The Data section is read in place: a leaf's file bytes are copied once, by UnixFSData.
+        let node = try PBNode.parts(parsing: bytes)
         guard let dataBytes = node.data else {
             throw IPLDError(.invalidDAG, "\(cid) has no UnixFS Data")
         }
