@@ -4,36 +4,28 @@ import Foundation
 import Glibc
 #endif
 
-/// A file written front to back and made durable at the end, without passing the whole file
-/// through the page cache.
+/// A file written front to back and made durable at the end, streaming through a bounded
+/// window of the page cache instead of filling it with the whole file.
 ///
-/// Where the file system takes direct I/O (Linux `O_DIRECT`, e.g. ext4, xfs), the bytes are
-/// gathered in one aligned buffer of ``directChunk`` bytes and written straight from it to the
-/// disk: no copy into the page cache, no writeback work, no cache to drop, and the final sync
-/// has only the unaligned tail (written normally) and the metadata left. Elsewhere (tmpfs,
-/// some network file systems) the file is written normally, and every ``writebackInterval``
-/// bytes `sync_file_range` starts writeback of what was just written while the interval
-/// before it is waited for and dropped from the page cache (`POSIX_FADV_DONTNEED`). Either way
-/// a large download neither evicts the page cache others use nor grows it by its own size
-/// (on a VM, pages the kernel has not touched lately cost many times a reused one).
+/// Every ``writebackInterval`` bytes, Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)` starts
+/// writeback of what was just written without waiting for it; the interval before that one,
+/// by then on disk or nearly, is waited for and dropped from the page cache
+/// (`posix_fadvise(POSIX_FADV_DONTNEED)`). ``finish()`` syncs the file (`fdatasync`), which
+/// only has the last interval left to wait for. A large download thus neither evicts the
+/// page cache others use nor grows it by its own size (on a VM, pages the kernel has not
+/// touched lately cost many times a reused one), and the final sync is short. Where
+/// `sync_file_range` is unavailable the file is written normally and the final sync does the
+/// work.
 final class OutputFile {
-    /// The direct-I/O buffer: bytes written per direct write.
-    static let directChunk = 4 << 20
-    /// Direct I/O alignment (buffer address, offsets and lengths): a page, which covers every
-    /// logical block size in use.
-    static let directAlignment = 4096
-    /// Buffered mode: how much is written between writeback starts.
+    /// How much is written between writeback starts.
     static let writebackInterval = 8 << 20
 
     private var descriptor: Int32
     private let path: String
-    /// The aligned staging buffer while writing with `O_DIRECT`; `nil` in buffered mode.
-    private var staging: UnsafeMutableRawBufferPointer?
-    private var staged = 0
     private var written = 0
-    /// Buffered mode: bytes whose writeback has been started.
+    /// Bytes whose writeback has been started.
     private var scheduled = 0
-    /// Buffered mode: bytes waited for and dropped from the page cache.
+    /// Bytes waited for and dropped from the page cache.
     private var released = 0
 
     /// Creates (or truncates) the file at `path`.
@@ -41,84 +33,24 @@ final class OutputFile {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.failure("create", path) }
-        if Self.setDirect(descriptor, true) {
-            var memory: UnsafeMutableRawPointer?
-            if posix_memalign(&memory, Self.directAlignment, Self.directChunk) == 0, let memory {
-                staging = UnsafeMutableRawBufferPointer(start: memory, count: Self.directChunk)
-            } else {
-                _ = Self.setDirect(descriptor, false)
-            }
-        }
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-        staging.map { free($0.baseAddress) }
     }
-
-    /// Whether the file is being written with direct I/O.
-    var isDirect: Bool { staging != nil }
 
     /// Appends `bytes`.
     func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { source in
-            guard let staging else { return try writeBuffered(source) }
+        try bytes.withUnsafeBytes { buffer in
             var offset = 0
-            while offset < source.count {
-                let count = min(source.count - offset, staging.count - staged)
-                UnsafeMutableRawBufferPointer(rebasing: staging[staged..<staged + count])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
-                staged += count
+            while offset < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw Self.failure("write", path) }
                 offset += count
-                if staged == staging.count { try flushStaging(count: staged) }
             }
         }
-    }
-
-    /// Writes what is staged and syncs the data to disk, then closes the file.
-    func finish() throws {
-        defer {
-            close(descriptor)
-            descriptor = -1
-        }
-        if staging != nil {
-            // The aligned part goes out directly; the tail without O_DIRECT.
-            let aligned = staged / Self.directAlignment * Self.directAlignment
-            if aligned > 0 { try flushStaging(count: aligned) }
-            if staged > 0 {
-                guard Self.setDirect(descriptor, false) else { throw Self.failure("clear O_DIRECT on", path) }
-                try writeAll(UnsafeRawBufferPointer(rebasing: staging![0..<staged]))
-                staged = 0
-            }
-        }
-        guard fdatasync(descriptor) == 0 else { throw Self.failure("sync", path) }
-    }
-
-    /// Writes the first `count` staged bytes (a multiple of the alignment) directly and keeps
-    /// the rest at the start of the buffer.
-    private func flushStaging(count: Int) throws {
-        let staging = staging!
-        do {
-            try writeAll(UnsafeRawBufferPointer(rebasing: staging[0..<count]))
-        } catch where errno == EINVAL && written % Self.directAlignment == 0 {
-            // The file system took the flag but refuses direct writes: carry on buffered.
-            guard Self.setDirect(descriptor, false) else { throw Self.failure("clear O_DIRECT on", path) }
-            try writeAll(UnsafeRawBufferPointer(rebasing: staging[0..<staged]))
-            self.staging = nil
-            staged = 0
-            free(staging.baseAddress)
-            return
-        }
-        let rest = staged - count
-        if rest > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: staging[0..<rest])
-                .copyMemory(from: UnsafeRawBufferPointer(rebasing: staging[count..<staged]))
-        }
-        staged = rest
-    }
-
-    private func writeBuffered(_ source: UnsafeRawBufferPointer) throws {
-        try writeAll(source)
+        written += bytes.count
         guard written - scheduled >= Self.writebackInterval, let syncFileRange = Self.syncFileRange else { return }
         if scheduled > released {
             // The previous interval: wait for its writeback, then let its pages go.
@@ -130,33 +62,17 @@ final class OutputFile {
         scheduled = written
     }
 
-    private func writeAll(_ source: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < source.count {
-            let count = Glibc.write(descriptor, source.baseAddress! + offset, source.count - offset)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw Self.failure("write", path) }
-            offset += count
+    /// Syncs the data to disk and closes the file.
+    func finish() throws {
+        defer {
+            close(descriptor)
+            descriptor = -1
         }
-        written += source.count
+        guard fdatasync(descriptor) == 0 else { throw Self.failure("sync", path) }
     }
 
     private static func failure(_ operation: String, _ path: String) -> IPFSError {
         IPFSError(.fileFailed, "cannot \(operation) \(path): \(String(cString: strerror(errno)))")
-    }
-
-    /// Linux `O_DIRECT` (not exported by Swift's Glibc module: it needs `_GNU_SOURCE`).
-    #if arch(x86_64) || arch(i386)
-    private static let oDirect: Int32 = 0o40000
-    #else
-    private static let oDirect: Int32 = 0o200000
-    #endif
-
-    /// Turns direct I/O on or off for `descriptor`; whether it took.
-    private static func setDirect(_ descriptor: Int32, _ on: Bool) -> Bool {
-        let flags = fcntl(descriptor, F_GETFL)
-        guard flags >= 0 else { return false }
-        return fcntl(descriptor, F_SETFL, on ? flags | oDirect : flags & ~oDirect) == 0
     }
 
     /// `SYNC_FILE_RANGE_WRITE` (linux/fs.h): start writeback.
