@@ -80,8 +80,9 @@ struct MessageJSON: ResponseCodable, Hashable, Sendable {
 /// An attachment as the conversation view shows it: what the file is and how far fetching it
 /// has come. Built from `AttachmentSummary`, it never carries the key or the message body.
 struct MessageAttachmentJSON: Codable, Hashable, Sendable {
-    /// The state a received file is in once "delete old attachments" removed it.
-    static let deleted = "deleted"
+    /// The state a received file is in once "delete old attachments" removed it (the same word
+    /// as the node's failure reason for it).
+    static let deleted = AttachmentDeletion.reason
 
     var name: String
     var size: Int64
