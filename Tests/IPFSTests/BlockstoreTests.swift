@@ -104,6 +104,45 @@ import Testing
         #expect(try store.count() == 4)
     }
 
+    @Test func collectionSkipsWhileAnotherStoreOnTheSameDirectoryWrites() throws {
+        // Two stores on one directory stand for two processes (each holds its own lock file
+        // descriptor, and flock conflicts between descriptors as between processes).
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let writer = try Blockstore(directory: directory.url)
+        let collector = try Blockstore(directory: directory.url)
+        let data = pseudoRandomBytes(count: 3000, seed: 31)
+        let cid = CID.v1(codec: .raw, multihash: .sha256(data))
+        try writer.writingBlocks {
+            try writer.put(data, for: cid)  // not pinned yet
+            let result = try collector.collectGarbage()
+            #expect(result.deferredForWriters)
+            #expect(result.removedBlocks == 0)
+            #expect(try collector.has(cid))
+        }
+        // The writer is done (and never pinned it): the next collection takes it.
+        let result = try collector.collectGarbage()
+        #expect(!result.deferredForWriters)
+        #expect(result.removedBlocks == 1)
+        #expect(try !writer.has(cid))
+    }
+
+    @Test func anAsyncWriterWaitsForARunningCollection() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let collection = try Blockstore.WritersLock(directory: directory.url)
+        #expect(try collection.acquireExclusive())
+        let started = ContinuousClock.now
+        let writer = Task {
+            try await store.writingBlocks { ContinuousClock.now }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        collection.release()
+        let entered = try await writer.value
+        #expect(entered - started >= .milliseconds(150))
+    }
+
     @Test func survivesRestart() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }

@@ -12,8 +12,9 @@ import Synchronization
 /// Garbage collection deletes every block no pin reaches, and a block writer may hold blocks
 /// that no pin reaches yet (an import pins its root only at the end). So block writers run
 /// inside ``writingBlocks(_:)`` and a collection never overlaps them: asked for while one
-/// runs, it is deferred until the last one ends. Another process writing the same store is
-/// not covered.
+/// runs, it is deferred until the last one ends. Writers also hold the block store's
+/// cross-process writers lock (``IPFS/Blockstore/writingBlocks(_:)``), so a collection in
+/// another process (a running node, a CLI command) skips rather than deleting their blocks.
 final class AttachmentStorage: Sendable {
     /// The directory of decrypted received files, inside the home.
     static let directoryName = "attachments"
@@ -51,22 +52,27 @@ final class AttachmentStorage: Sendable {
 
     // MARK: Writers and garbage collection
 
-    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile.
-    func writingBlocks<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile
+    /// (in this process or another).
+    func writingBlocks<T>(_ body: () throws -> T) throws -> T {
+        let store = try blockstore()
         beginWriting()
         defer { endWriting() }
-        return try body()
+        return try store.writingBlocks(body)
     }
 
-    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile.
-    func writingBlocks<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+    /// Runs `body`, which stores blocks that may not be pinned yet, with no collection meanwhile
+    /// (in this process or another).
+    func writingBlocks<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async throws -> T {
+        let store = try blockstore()
         beginWriting()
         defer { endWriting() }
-        return try await body()
+        return try await store.writingBlocks(body)
     }
 
-    /// Deletes every block no pin reaches, now; or, while blocks are being written, once the
-    /// last writer ends (then returns `nil`).
+    /// Deletes every block no pin reaches, now; or, while blocks are being written in this
+    /// process, once the last writer ends (then returns `nil`). While another process writes,
+    /// nothing is collected (`deferredForWriters`); the next collection frees those blocks.
     func collectGarbage() throws -> Blockstore.GarbageCollection? {
         let store = try blockstore()
         return try writers.withLock { writers in
@@ -74,7 +80,11 @@ final class AttachmentStorage: Sendable {
                 writers.isCollectionPending = true
                 return nil
             }
-            return try store.collectGarbage()
+            let collected = try store.collectGarbage()
+            if collected.deferredForWriters {
+                logger.info("block collection skipped: another process is writing blocks")
+            }
+            return collected
         }
     }
 

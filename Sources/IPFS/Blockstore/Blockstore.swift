@@ -32,6 +32,9 @@ public final class Blockstore: Sendable {
         public var removedBlocks: Int
         /// Bytes of block data deleted.
         public var freedBytes: UInt64
+        /// Whether nothing was collected because block writers (maybe in another process) were
+        /// at work; collect again later.
+        public var deferredForWriters = false
     }
 
     /// The directory holding the database.
@@ -361,11 +364,85 @@ public final class Blockstore: Sendable {
         return rows.compactMap { try? CID(bytes: [UInt8]($0)) }
     }
 
+    // MARK: Writers across processes
+
+    /// The lock file, `<directory>/gc.lock`: block writers hold it shared (`flock`), garbage
+    /// collection exclusively.
+    public static let writersLockFileName = "gc.lock"
+
+    /// Runs `body`, which stores blocks it pins only at the end (an import, a fetch), under the
+    /// shared writers lock: no collection, in this process or another using the same store,
+    /// runs meanwhile, so blocks not yet pinned cannot be collected. Waits while a collection
+    /// runs.
+    public func writingBlocks<T>(_ body: () throws -> T) throws -> T {
+        let lock = try WritersLock(directory: directory)
+        try lock.acquireShared(wait: true)
+        defer { lock.release() }
+        return try body()
+    }
+
+    /// ``writingBlocks(_:)`` for an async writer: waits for a running collection without
+    /// blocking a thread.
+    public func writingBlocks<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async throws -> T {
+        let lock = try WritersLock(directory: directory)
+        while !(try lock.acquireShared(wait: false)) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        defer { lock.release() }
+        return try await body()
+    }
+
+    /// A `flock` on the writers lock file, held while this value lives.
+    final class WritersLock {
+        private let descriptor: Int32
+
+        init(directory: URL) throws {
+            let path = directory.appendingPathComponent(Blockstore.writersLockFileName).path
+            descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw IPFSError(.storageFailed, "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+
+        deinit { Glibc.close(descriptor) }
+
+        /// Takes the lock shared; `false` if `wait` is off and a collection holds it.
+        @discardableResult
+        func acquireShared(wait: Bool) throws -> Bool {
+            try acquire(LOCK_SH | (wait ? 0 : LOCK_NB))
+        }
+
+        /// Takes the lock exclusively without waiting; `false` if writers hold it.
+        func acquireExclusive() throws -> Bool {
+            try acquire(LOCK_EX | LOCK_NB)
+        }
+
+        func release() {
+            _ = flock(descriptor, LOCK_UN)
+        }
+
+        private func acquire(_ operation: Int32) throws -> Bool {
+            while flock(descriptor, operation) != 0 {
+                if errno == EINTR { continue }
+                if errno == EWOULDBLOCK { return false }
+                throw IPFSError(.storageFailed, "cannot lock the block store's writers lock: \(String(cString: strerror(errno)))")
+            }
+            return true
+        }
+    }
+
     /// Deletes every block not reachable from a pinned root (DAG-PB, DAG-CBOR and raw links).
     ///
     /// Blocks that are missing below a pin are skipped; a corrupt block found on the way is
-    /// removed. Blocks stored concurrently without a pin may be collected.
+    /// removed. While block writers run inside ``writingBlocks(_:)`` (here or in another
+    /// process) nothing is collected and the result says `deferredForWriters`; blocks stored
+    /// without a pin outside ``writingBlocks(_:)`` may be collected.
     public func collectGarbage() throws -> GarbageCollection {
+        let lock = try WritersLock(directory: directory)
+        guard try lock.acquireExclusive() else {
+            return GarbageCollection(removedBlocks: 0, freedBytes: 0, deferredForWriters: true)
+        }
+        defer { lock.release() }
         var live = Set<[UInt8]>()
         var stack = try pinnedRoots()
         while let cid = stack.popLast() {

@@ -74,21 +74,25 @@ public final class IPFSNode: Sendable {
         }, cidVersion: cidVersion, rawLeaves: rawLeaves, progress: nil)
     }
 
+    /// Blocks are pinned only at the end, so the import runs under the store's writers lock: no
+    /// garbage collection (in any process) can take them meanwhile.
     private func add(read: (Int) throws -> [UInt8], cidVersion: CID.Version, rawLeaves: Bool?, progress: ((UInt64) -> Void)?) throws -> CID {
         let importer = UnixFSImporter(options: Self.importOptions(cidVersion: cidVersion, rawLeaves: rawLeaves))
-        var pending: [(cid: CID, bytes: [UInt8])] = []
         let store = blockstore
-        let root = try importer.importFile(read: read, progress: progress) { cid, bytes in
-            // The importer built each CID by hashing these bytes: no second hash.
-            pending.append((cid, bytes))
-            if pending.count >= Self.importBatchSize {
-                try store.putVerified(pending)
-                pending.removeAll(keepingCapacity: true)
+        return try store.writingBlocks {
+            var pending: [(cid: CID, bytes: [UInt8])] = []
+            let root = try importer.importFile(read: read, progress: progress) { cid, bytes in
+                // The importer built each CID by hashing these bytes: no second hash.
+                pending.append((cid, bytes))
+                if pending.count >= Self.importBatchSize {
+                    try store.putVerified(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
             }
+            try store.putVerified(pending)
+            try store.pin(root: root.cid)
+            return root.cid
         }
-        try blockstore.putVerified(pending)
-        try blockstore.pin(root: root.cid)
-        return root.cid
     }
 
     // MARK: Fetch and export
@@ -113,8 +117,12 @@ public final class IPFSNode: Sendable {
         guard !peerIDs.isEmpty || peers.isEmpty else {
             throw IPFSError(.peerUnavailable, "none of the \(peers.count) peers could be dialed", underlying: lastError)
         }
+        // Pinned first, fetched under the writers lock: a leaf whose parent has not arrived yet
+        // is not reachable from the pin, and no collection may take it meanwhile.
         try blockstore.pin(root: cid)
-        return try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress, stored: stored)
+        return try await blockstore.writingBlocks {
+            try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress, stored: stored)
+        }
     }
 
     /// Fetches the UnixFS file `cid` from `peers` (see ``fetch(cid:from:options:progress:)``) and
@@ -374,17 +382,19 @@ public final class IPFSNode: Sendable {
             let handle = try FileHandle(forReadingFrom: file)
             defer { try? handle.close() }
             var reader = try CARReader(read: { maxCount in try handle.read(upToCount: maxCount).map { [UInt8]($0) } ?? [] })
-            var pending: [(cid: CID, bytes: [UInt8])] = []
-            while let block = try reader.next() {
-                pending.append((block.cid, block.bytes))
-                if pending.count >= Self.importBatchSize {
-                    try blockstore.putMany(pending)
-                    pending.removeAll(keepingCapacity: true)
+            return try blockstore.writingBlocks {
+                var pending: [(cid: CID, bytes: [UInt8])] = []
+                while let block = try reader.next() {
+                    pending.append((block.cid, block.bytes))
+                    if pending.count >= Self.importBatchSize {
+                        try blockstore.putMany(pending)
+                        pending.removeAll(keepingCapacity: true)
+                    }
                 }
+                try blockstore.putMany(pending)
+                for root in reader.header.roots { try blockstore.pin(root: root) }
+                return reader.header.roots
             }
-            try blockstore.putMany(pending)
-            for root in reader.header.roots { try blockstore.pin(root: root) }
-            return reader.header.roots
         } catch let error as IPFSError {
             throw error
         } catch let error as IPLDError {
