@@ -172,6 +172,17 @@ public final class Blockstore: Sendable {
         releaseCachedPagesPeriodically(adding: blocks.reduce(0) { $0 + $1.bytes.count })
     }
 
+    /// Copies what the write-ahead log holds into the database now (a passive checkpoint, on
+    /// the writer queue), so that closing the store later has little left to do. A fetch calls
+    /// it as it ends, while its export is still finishing.
+    func checkpoint() async throws {
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        } catch {
+            throw IPFSError(.storageFailed, "block store checkpoint failed", underlying: error)
+        }
+    }
+
     private static func checkSizes(_ blocks: [(cid: CID, bytes: [UInt8])]) throws {
         for block in blocks where block.bytes.count > maxBlockSize {
             throw IPFSError(.limitExceeded, "block of \(block.bytes.count) bytes exceeds \(maxBlockSize)")
@@ -267,6 +278,26 @@ public final class Blockstore: Sendable {
     /// Whether a block with `cid`'s multihash is stored.
     public func has(_ cid: CID) throws -> Bool {
         try size(of: cid) != nil
+    }
+
+    /// Which of `keys` are stored, in one read.
+    public func presentKeys(of keys: [Multihash]) throws -> Set<Multihash> {
+        guard !keys.isEmpty else { return [] }
+        return try storage("has") {
+            try pool.read { db in
+                var present = Set<Multihash>()
+                // Well under SQLite's limit on bound parameters per statement.
+                for start in stride(from: 0, to: keys.count, by: 500) {
+                    let chunk = keys[start..<min(start + 500, keys.count)]
+                    let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                    let rows = try Data.fetchAll(
+                        db, sql: "SELECT multihash FROM block WHERE multihash IN (\(placeholders))",
+                        arguments: StatementArguments(chunk.map { Data($0.bytes) }))
+                    for row in rows { if let key = try? Multihash(bytes: [UInt8](row)) { present.insert(key) } }
+                }
+                return present
+            }
+        }
     }
 
     /// The stored size of the block, or `nil` if absent.

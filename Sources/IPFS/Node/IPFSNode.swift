@@ -175,6 +175,8 @@ public final class IPFSNode: Sendable {
                     }
                     fetchState.finish(.completed)
                     store.commits.wakeAll()
+                    // While the export writes its last blocks and syncs the file.
+                    try? await store.checkpoint()
                     return report
                 } catch {
                     fetchState.finish(.failed(error))
