@@ -108,6 +108,8 @@ struct AttachmentTests {
                             ) { try decode(DeletedAttachmentsJSON.self, $0) }
                             #expect(deleted.deleted.map(\.messageID) == [sentID])
                             #expect(deleted.freedBytes == Int64(bytes.count))
+                            // Bob's encrypted copy of the blob (at least the file's size) left his block store.
+                            #expect((deleted.freedBlockBytes ?? 0) >= Int64(bytes.count))
                             #expect(deleted.deleted.allSatisfy { $0.state == "deleted" })
                             let path = try #require(try await bob.account.database.attachment(messageID: try MessageID(hex: sentID))?.localPath)
                             #expect(!FileManager.default.fileExists(atPath: path))

@@ -12,7 +12,8 @@ public struct AttachmentDeletion: Hashable, Sendable {
     public var fileBytes: Int64 = 0
     /// Bytes of blocks the block store's garbage collection freed: the released blobs, and any
     /// other block no pin reaches. `nil` when the collection was deferred because blocks were
-    /// being written (it runs when the last writer ends).
+    /// being written (in this process it runs when the last writer ends; after another
+    /// process's writes, at the next collection).
     public var blockBytes: UInt64?
 
     public init() {}

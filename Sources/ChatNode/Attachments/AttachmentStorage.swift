@@ -72,7 +72,7 @@ final class AttachmentStorage: Sendable {
 
     /// Deletes every block no pin reaches, now; or, while blocks are being written in this
     /// process, once the last writer ends (then returns `nil`). While another process writes,
-    /// nothing is collected (`deferredForWriters`); the next collection frees those blocks.
+    /// nothing is collected and it returns `nil` too; the next collection frees those blocks.
     func collectGarbage() throws -> Blockstore.GarbageCollection? {
         let store = try blockstore()
         return try writers.withLock { writers in
@@ -81,8 +81,9 @@ final class AttachmentStorage: Sendable {
                 return nil
             }
             let collected = try store.collectGarbage()
-            if collected.deferredForWriters {
+            guard !collected.deferredForWriters else {
                 logger.info("block collection skipped: another process is writing blocks")
+                return nil
             }
             return collected
         }

@@ -291,7 +291,11 @@ struct DeleteAttachmentsRequest: Decodable, Sendable {
 /// `POST /api/storage/attachments/delete` answer.
 struct DeletedAttachmentsJSON: ResponseCodable, Sendable {
     var deleted: [AttachmentJSON]
+    /// Bytes of decrypted files removed.
     var freedBytes: Int64
+    /// Bytes the block store freed (the deleted files' encrypted blocks and any other unpinned
+    /// block); `nil` while blocks are being written and the collection waits for them.
+    var freedBlockBytes: Int64?
 }
 
 extension Date {

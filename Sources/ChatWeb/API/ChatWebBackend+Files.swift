@@ -100,7 +100,7 @@ extension ChatWebBackend {
             }
         }
         if !deleted.isEmpty { changed() }
-        return DeletedAttachmentsJSON(deleted: deleted, freedBytes: deletion.fileBytes)
+        return DeletedAttachmentsJSON(deleted: deleted, freedBytes: deletion.fileBytes, freedBlockBytes: deletion.blockBytes.map { Int64($0) })
     }
 
     // MARK: Mailboxes and storage

@@ -578,7 +578,8 @@ async function cleanup(event) {
   try {
     const data = await api("storage/attachments/delete", { method: "POST", body: { olderThanDays: Number($("cleanup-days").value) } });
     result.className = "result ok";
-    result.textContent = data.deleted.length ? `Deleted ${data.deleted.length} attachments, ${formatBytes(data.freedBytes)} freed.` : "Nothing to delete.";
+    const freed = data.freedBytes + (data.freedBlockBytes || 0);
+    result.textContent = data.deleted.length ? `Deleted ${data.deleted.length} attachments, ${formatBytes(freed)} freed.` : "Nothing to delete.";
     loadStorage();
   } catch (error) {
     result.className = "result error";
