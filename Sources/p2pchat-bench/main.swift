@@ -9,6 +9,7 @@ import NIOCore
 // process. Run through scripts/bench (release mode), which adds the Kubo→Kubo figure.
 //
 //   p2pchat-bench [--megabytes N] [--handshakes N] [--json]
+//   p2pchat-bench --only-bitswap --bitswap-megabytes N [--bitswap-rounds N]   (JSON)
 
 struct Options {
     var megabytes = 256
@@ -17,6 +18,10 @@ struct Options {
     var streamOnly = false
     var messages = 20000
     var deposits = 20000
+    /// MiB for the in-process Bitswap rounds (0: skip them).
+    var bitswapMegabytes = 0
+    var bitswapRounds = 3
+    var onlyBitswap = false
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -28,6 +33,9 @@ struct Options {
             case "--stream-only": streamOnly = true
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--deposits": deposits = Int(iterator.next() ?? "") ?? deposits
+            case "--bitswap-megabytes": bitswapMegabytes = Int(iterator.next() ?? "") ?? bitswapMegabytes
+            case "--bitswap-rounds": bitswapRounds = Int(iterator.next() ?? "") ?? bitswapRounds
+            case "--only-bitswap": onlyBitswap = true
             default:
                 FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
                 exit(2)
@@ -187,9 +195,14 @@ let megabyte = 1_000_000.0
 if options.streamOnly {
     // For profiling the stack alone.
     let stream = try await streamThroughput(totalBytes: totalBytes)
-let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
-let mailbox = try await mailboxBenchmark(senders: 100, deposits: options.deposits, drain: 10_000)
     print(String(format: "Swift->Swift stream, TCP+Noise+Yamux, %d MiB: %8.1f MB/s", options.megabytes, stream / megabyte))
+    exit(0)
+}
+
+if options.onlyBitswap {
+    let runs = try await bitswapInProcessThroughput(megabytes: max(1, options.bitswapMegabytes), rounds: options.bitswapRounds)
+    let data = try JSONSerialization.data(withJSONObject: ["bitswap_inprocess_MBps_runs": runs.map { $0 / megabyte }], options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
     exit(0)
 }
 
@@ -211,8 +224,12 @@ let stream = try await streamThroughput(totalBytes: totalBytes)
 let chatCrypto = try chatCryptoBenchmark(messages: options.messages)
 let mailbox = try await mailboxBenchmark(senders: 100, deposits: options.deposits, drain: 10_000)
 
+let bitswapRuns = options.bitswapMegabytes > 0
+    ? try await bitswapInProcessThroughput(megabytes: options.bitswapMegabytes, rounds: options.bitswapRounds)
+    : []
+
 if options.json {
-    let figures: [String: Double] = [
+    var figures: [String: Any] = [
         "chachapoly_seal_MBps": chacha / megabyte,
         "noise_seal_MBps": noise / megabyte,
         "swift_swift_stream_MBps": stream / megabyte,
@@ -223,6 +240,7 @@ if options.json {
         "mailbox_deposits_per_s": mailbox.depositsPerSecond,
         "mailbox_drain_10000_s": mailbox.drainSeconds,
     ]
+    if !bitswapRuns.isEmpty { figures["bitswap_inprocess_MBps_runs"] = bitswapRuns.map { $0 / megabyte } }
     let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 } else {
@@ -235,4 +253,7 @@ if options.json {
     print(String(format: "the same primitive calls timed bare:               %8.1f /s", chatCrypto.primitivesPerSecond))
     print(String(format: "mailbox deposits, 100 senders, 1 KiB, durable:     %8.1f /s", mailbox.depositsPerSecond))
     print(String(format: "mailbox drain of 10,000 queued messages:           %8.2f s", mailbox.drainSeconds))
+    for (round, rate) in bitswapRuns.enumerated() {
+        print(String(format: "bitswap us->us in one process, round %d:            %8.1f MB/s", round + 1, rate / megabyte))
+    }
 }
