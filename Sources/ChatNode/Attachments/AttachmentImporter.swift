@@ -19,8 +19,6 @@ struct AttachmentImporter {
 
     /// UnixFS settings for blobs: CIDv1 with raw leaves (Kubo's `--cid-version 1`).
     static let importOptions = UnixFSImporter.Options(cidVersion: .v1, rawLeaves: true)
-    /// Blocks written per block-store transaction.
-    static let batchSize = 64
 
     let blockstore: Blockstore
 
@@ -81,18 +79,7 @@ struct AttachmentImporter {
     }
 
     private func importBlob(read: (Int) throws -> [UInt8]) throws -> CID {
-        var batch: [(cid: CID, bytes: [UInt8])] = []
-        let store = blockstore
-        let root = try UnixFSImporter(options: Self.importOptions).importFile(read: read) { cid, bytes in
-            batch.append((cid, bytes))
-            if batch.count >= Self.batchSize {
-                try store.putMany(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        try store.putMany(batch)
-        try store.pin(root: root.cid)
-        return root.cid
+        try blockstore.importFile(read: read, options: Self.importOptions)
     }
 
     /// Reads exactly `count` bytes unless the file ends first.

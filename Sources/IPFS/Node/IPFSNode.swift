@@ -9,9 +9,6 @@ import Synchronization
 /// 1.2.0 client and server, UnixFS import and export (IPLD's Kubo-compatible importer), and
 /// CAR v1 import and export. This is the facade the CLI uses.
 public final class IPFSNode: Sendable {
-    /// Blocks put into the store per transaction while importing.
-    public static let importBatchSize = 64
-
     /// The block store (`<home>/blocks/`).
     public let blockstore: Blockstore
     /// The Bitswap engine.
@@ -74,25 +71,8 @@ public final class IPFSNode: Sendable {
         }, cidVersion: cidVersion, rawLeaves: rawLeaves, progress: nil)
     }
 
-    /// Blocks are pinned only at the end, so the import runs under the store's writers lock: no
-    /// garbage collection (in any process) can take them meanwhile.
     private func add(read: (Int) throws -> [UInt8], cidVersion: CID.Version, rawLeaves: Bool?, progress: ((UInt64) -> Void)?) throws -> CID {
-        let importer = UnixFSImporter(options: Self.importOptions(cidVersion: cidVersion, rawLeaves: rawLeaves))
-        let store = blockstore
-        return try store.writingBlocks {
-            var pending: [(cid: CID, bytes: [UInt8])] = []
-            let root = try importer.importFile(read: read, progress: progress) { cid, bytes in
-                // The importer built each CID by hashing these bytes: no second hash.
-                pending.append((cid, bytes))
-                if pending.count >= Self.importBatchSize {
-                    try store.putVerified(pending)
-                    pending.removeAll(keepingCapacity: true)
-                }
-            }
-            try store.putVerified(pending)
-            try store.pin(root: root.cid)
-            return root.cid
-        }
+        try blockstore.importFile(read: read, options: Self.importOptions(cidVersion: cidVersion, rawLeaves: rawLeaves), progress: progress)
     }
 
     // MARK: Fetch and export
@@ -388,7 +368,7 @@ public final class IPFSNode: Sendable {
                 var pending: [(cid: CID, bytes: [UInt8])] = []
                 while let block = try reader.next() {
                     pending.append((block.cid, block.bytes))
-                    if pending.count >= Self.importBatchSize {
+                    if pending.count >= Blockstore.importBatchSize {
                         try blockstore.putMany(pending)
                         pending.removeAll(keepingCapacity: true)
                     }
