@@ -10,8 +10,11 @@ import Multiformats
 /// round. Unlike `p2pchat ipfs get`, no process start-up and a runtime already warm after the
 /// first round.
 func bitswapInProcessThroughput(megabytes: Int, rounds: Int) async throws -> [Double] {
-    var quiet = Logger(label: "bench.bitswap")
-    quiet.logLevel = .critical
+    let quiet = {
+        var logger = Logger(label: "bench.bitswap")
+        logger.logLevel = .critical
+        return logger
+    }()
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("bench-bitswap-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: base) }
     let total = megabytes << 20
@@ -27,9 +30,7 @@ func bitswapInProcessThroughput(megabytes: Int, rounds: Int) async throws -> [Do
     server.register()
     let cid = try server.add(bytes: content)
     content = []
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await serverHost.run() }
-        defer { group.cancelAll() }
+    return try await serverHost.withRunning { serverHost in
         let address = try await serverHost.listen(on: Multiaddr("/ip4/127.0.0.1/tcp/0"))[0]
         var runs: [Double] = []
         for round in 0..<rounds {
@@ -37,18 +38,16 @@ func bitswapInProcessThroughput(megabytes: Int, rounds: Int) async throws -> [Do
             let host = LibP2P.Host(configuration: HostConfiguration(identity: .generate()), logger: quiet)
             let fetcher = try IPFSNode(home: home, host: host, logger: quiet)
             fetcher.register()
-            let running = Task { await host.run() }
             let output = home.appendingPathComponent("out.bin")
-            let elapsed = try await ContinuousClock().measure {
-                _ = try await fetcher.get(cid: cid, from: [address], to: output)
+            let elapsed = try await host.withRunning { _ in
+                try await ContinuousClock().measure {
+                    _ = try await fetcher.get(cid: cid, from: [address], to: output)
+                }
             }
             runs.append(Double(total) / seconds(elapsed))
-            await host.shutdown()
-            await running.value
             try fetcher.blockstore.close()
             try? FileManager.default.removeItem(at: home)
         }
-        await serverHost.shutdown()
         return runs
     }
 }

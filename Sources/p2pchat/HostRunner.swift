@@ -9,20 +9,7 @@ enum HostRunner {
     static func withHost<T: Sendable>(
         identity: IdentityKeyPair, logger: Logger, _ body: @Sendable (LibP2P.Host) async throws -> T
     ) async throws -> T {
-        let host = LibP2P.Host(configuration: HostConfiguration(identity: identity), logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await host.run() }
-            do {
-                let result = try await body(host)
-                await host.shutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await host.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-        }
+        try await LibP2P.Host(configuration: HostConfiguration(identity: identity), logger: logger).withRunning(body)
     }
 
     /// Returns when the process receives SIGINT or SIGTERM.

@@ -120,12 +120,7 @@ public final class AttachmentFetcher: Sendable {
                 state.passes += 1
                 return state.options
             }
-            var wait = options.idleWakeInterval
-            if let nextDue {
-                let seconds = max(0, nextDue.timeIntervalSince(account.now()))
-                wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
-            }
-            await doorbell.wait(atMost: wait)
+            await doorbell.wait(until: nextDue, now: account.now(), atMost: options.idleWakeInterval)
         }
     }
 

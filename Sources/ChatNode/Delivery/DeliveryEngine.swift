@@ -73,12 +73,7 @@ final class DeliveryEngine: Sendable {
                 logger.warning("delivery pass failed", metadata: ["reason": "\(error)"])
             }
             passes.withLock { $0 += 1 }
-            var wait = configuration.idleWakeInterval
-            if let nextDue {
-                let seconds = max(0, nextDue.timeIntervalSince(account.now()))
-                wait = min(wait, .milliseconds(Int64(seconds * 1000) + 1))
-            }
-            await doorbell.wait(atMost: wait)
+            await doorbell.wait(until: nextDue, now: account.now(), atMost: configuration.idleWakeInterval)
         }
     }
 
@@ -180,7 +175,7 @@ final class DeliveryEngine: Sendable {
                     remaining.removeFirst()
                 }
                 while let entry = written.first {
-                    let ack = try await withDeadline(configuration.ackTimeout, closing: stream, what: "acknowledgement from \(contact.displayName)") {
+                    let ack = try await withDeadline(configuration.ackTimeout, closing: stream, orThrow: Self.unreachable("acknowledgement from \(contact.displayName)")) {
                         try await DeliveryProtocol.readAck(from: stream)
                     }
                     try await apply(ack, to: entry)
@@ -199,9 +194,14 @@ final class DeliveryEngine: Sendable {
         return nil
     }
 
+    /// The error of a deadline that passed while waiting for `what`: `.unreachable`.
+    private static func unreachable(_ what: String) -> @Sendable (Duration) -> any Error {
+        { ChatNodeError(.unreachable, "\(what): no answer within \($0)") }
+    }
+
     private func open(to contact: Contact) async throws -> BufferedByteStream {
         host.peerStore.addAddresses(contact.addresses, for: contact.peerID)
-        let negotiated = try await withDeadline(configuration.dialTimeout, closing: nil, what: "dialing \(contact.displayName)") { [host] in
+        let negotiated = try await withDeadline(configuration.dialTimeout, closing: nil, orThrow: Self.unreachable("dialing \(contact.displayName)")) { [host] in
             try await host.newStream(to: contact.peerID, protocols: [DeliveryProtocol.protocolID])
         }
         return negotiated.stream

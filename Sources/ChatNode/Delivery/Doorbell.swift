@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Wakes the delivery loop: `ring()` from anywhere, `wait(atMost:)` in the loop. Rings while
@@ -21,6 +22,18 @@ final class Doorbell: Sendable {
             return nil
         }
         waiter?.resume()
+    }
+
+    /// Returns after a ring, when `due` (if any, judged against `now`) has come, after
+    /// `interval` at the latest, or when the task is cancelled: a worker loop's sleep between
+    /// passes.
+    func wait(until due: Date?, now: Date, atMost interval: Duration) async {
+        var timeout = interval
+        if let due {
+            let seconds = max(0, due.timeIntervalSince(now))
+            timeout = min(timeout, .milliseconds(Int64(seconds * 1000) + 1))
+        }
+        await wait(atMost: timeout)
     }
 
     /// Returns after a ring, after `timeout`, or when the task is cancelled.

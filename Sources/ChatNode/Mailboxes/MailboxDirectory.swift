@@ -38,19 +38,7 @@ public struct MailboxDirectory: Sendable {
     ) async throws -> T {
         let host = MailboxClient.makeThrowawayHost(logger: logger)
         let client = MailboxClient(host: host, clock: clock(for: account))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await host.run() }
-            do {
-                let result = try await body(client)
-                await host.shutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await host.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-        }
+        return try await host.withRunning { _ in try await body(client) }
     }
 
     /// Checks that `address` names a mailbox (`…/p2p/<peer id>`) and returns its canonical text.

@@ -64,11 +64,12 @@ public final class Connection: Sendable, Identifiable {
     }
 }
 
-/// Runs `body`; if it has not finished after `duration`, closes `stream` (which makes pending
-/// reads end) and throws `.timeout`.
-func withDeadline<T: Sendable>(
+/// Runs `body`; if it has not finished after `duration`, closes `stream` if given (which makes
+/// pending reads end) and throws `timeoutError(duration)`, by default ``LibP2PError`` `.timeout`.
+public func withDeadline<T: Sendable>(
     _ duration: Duration,
-    closing stream: any ByteStream,
+    closing stream: (any ByteStream)?,
+    orThrow timeoutError: @escaping @Sendable (Duration) -> any Error = { LibP2PError(.timeout, "no answer within \($0)") },
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -80,9 +81,9 @@ func withDeadline<T: Sendable>(
         defer { group.cancelAll() }
         while let next = try await group.next() {
             if let value = next { return value }
-            await stream.close()
-            throw LibP2PError(.timeout, "no answer within \(duration)")
+            if let stream { await stream.close() }
+            throw timeoutError(duration)
         }
-        throw LibP2PError(.timeout, "no answer within \(duration)")
+        throw timeoutError(duration)
     }
 }

@@ -83,6 +83,24 @@ public final class Host: Sendable {
         }
     }
 
+    /// Runs the host in the background while `body` runs, then shuts it down and waits for
+    /// its work to end (also when `body` throws).
+    public func withRunning<T: Sendable>(_ body: @Sendable (Host) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            do {
+                let result = try await body(self)
+                await shutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
     /// Closes listeners and connections; `run()` returns once their tasks have ended.
     public func shutdown() async {
         let (listeners, connections, subscribers): ([any Channel], [Connection], [AsyncStream<HostEvent>.Continuation]) = state.withLock { state in
