@@ -26,6 +26,27 @@ import Testing
         #expect(!state.isComplete)
     }
 
+    @Test func blocksWaitingForTheStoreHoldBackNewWantsAndCompletion() {
+        var state = BitswapSessionState(peers: [alice], options: .init(maxWantsInFlight: 2, maxUncommittedBytes: 100))
+        for n in 0..<4 { state.want(cid(n)) }
+        let now = ContinuousClock.now
+        let first = state.schedule(now: now)[alice]!
+        for cid in first { #expect(state.receivedBlock(cid, size: 60, from: alice) == .accepted) }
+        state.storing(bytes: 120)
+        // 120 bytes wait for their commit, over the bound of 100: nothing new goes out.
+        #expect(state.schedule(now: now).isEmpty)
+        state.committed(bytes: 120)
+        let second = state.schedule(now: now)[alice]!
+        #expect(second.count == 2)
+        for cid in second { #expect(state.receivedBlock(cid, size: 10, from: alice) == .accepted) }
+        state.storing(bytes: 20)
+        // Every block arrived, but the fetch is complete only once the last batch is stored.
+        #expect(!state.isComplete)
+        state.committed(bytes: 20)
+        #expect(state.isComplete)
+        #expect(state.uncommittedBytes == 0)
+    }
+
     @Test func dontHaveMovesTheWantAndAllDontHaveFails() {
         var state = BitswapSessionState(peers: [alice, bob])
         state.want(cid(1))

@@ -184,8 +184,9 @@ def test_we_fetch_64mib_file_kubo_added(kubo2, big_file, tmp_path):
 
 @pytest.mark.p2pchat
 def test_verify_finds_and_removes_a_rotted_block(tmp_path):
-    """`ipfs verify` hashes every stored block: a block damaged on disk (edited in the SQLite
-    file behind the node's back) is reported and removed, and adding the file again mends it."""
+    """`ipfs verify` hashes every stored block: a block damaged on disk (a byte flipped in its
+    segment file behind the node's back) is reported and removed, and adding the file again
+    mends it."""
     import sqlite3
     client = P2PChat(str(tmp_path / "home"))
     require_ipfs_cli(client)
@@ -194,13 +195,16 @@ def test_verify_finds_and_removes_a_rotted_block(tmp_path):
     cid = ipfs_add(client, path)
     r = client.run("ipfs", "verify", timeout=120)
     assert r.returncode == 0 and "14 blocks intact, 0 corrupt blocks removed" in r.stdout.decode(), client.describe(r)
-    db = sqlite3.connect(str(tmp_path / "home" / "blocks" / "blocks.sqlite"))
-    with db:
-        key, data = db.execute("SELECT multihash, data FROM block ORDER BY size DESC LIMIT 1").fetchone()
-        damaged = bytearray(data)
-        damaged[1000] ^= 0x01
-        db.execute("UPDATE block SET data = ? WHERE multihash = ?", (bytes(damaged), key))
+    blocks = tmp_path / "home" / "blocks"
+    db = sqlite3.connect(str(blocks / "blocks.sqlite"))
+    segment, offset = db.execute("SELECT segment, offset FROM block ORDER BY size DESC LIMIT 1").fetchone()
     db.close()
+    assert segment is not None, "a 256 KiB chunk should live in a segment file"
+    with open(blocks / "segments" / f"{segment}.seg", "r+b") as f:
+        f.seek(offset + 1000)
+        byte = f.read(1)[0]
+        f.seek(offset + 1000)
+        f.write(bytes([byte ^ 0x01]))
     r = client.run("ipfs", "verify", timeout=120)
     assert r.returncode == 1, "a rotted block went unnoticed\n" + client.describe(r)
     assert "13 blocks intact, 1 corrupt blocks removed" in r.stdout.decode(), client.describe(r)

@@ -43,7 +43,13 @@ public final class BitswapSession: Sendable {
         case message(BitswapMessage, ReceivedBlocks, PeerID)
         case streamEnded(PeerID)
         case tick
+        /// A batch of `bytes` handed to the store writer is committed.
+        case committed(bytes: Int)
+        case storeFailed(IPFSError)
     }
+
+    /// Accepted blocks on their way to the store.
+    private typealias Batch = [(cid: CID, bytes: [UInt8])]
 
     let bitswap: Bitswap
     let peers: [PeerID]
@@ -60,7 +66,9 @@ public final class BitswapSession: Sendable {
     ///
     /// `stored` is called with each batch of received blocks once they are committed to the
     /// store (their hashes verified), so a reader following the fetch can use them without
-    /// reading and hashing them again.
+    /// reading and hashing them again. Batches commit in the order they arrived, on a writer
+    /// task beside the fetch (at most ``BitswapSessionState/Options/maxUncommittedBytes``
+    /// waiting); the fetch returns once the last one is committed.
     ///
     /// - Throws: ``IPFSError`` `.blockNotFound` (every peer said DONT_HAVE), `.timeout`,
     ///   `.peerUnavailable` (every peer dropped or unreachable).
@@ -82,6 +90,9 @@ public final class BitswapSession: Sendable {
             return run.report(root: root)
         }
         let streams = StreamTable()
+        let (batches, batchContinuation) = AsyncStream.makeStream(of: Batch.self)
+        run.batches = batchContinuation
+        defer { batchContinuation.finish() }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -90,12 +101,31 @@ public final class BitswapSession: Sendable {
                         continuation.yield(.tick)
                     }
                 }
+                let blockstore = bitswap.blockstore
+                group.addTask {
+                    // The store writer: commits run beside the fetch, in arrival order.
+                    // Not synced per batch: blocks lost to a power cut are fetched again.
+                    for await batch in batches {
+                        do {
+                            try await blockstore.putFetched(batch) { stored?(batch) }
+                        } catch {
+                            let failure = error as? IPFSError ?? IPFSError(.storageFailed, "block store put failed", underlying: error)
+                            continuation.yield(.storeFailed(failure))
+                            return
+                        }
+                        continuation.yield(.committed(bytes: batch.reduce(0) { $0 + $1.bytes.count }))
+                    }
+                }
                 defer { group.cancelAll() }
                 try await run.send(run.state.schedule(now: .now), streams: streams, group: &group, events: continuation)
                 for await event in events {
                     switch event {
                     case .message(let message, let blocks, let peer):
-                        try await run.process(message, blocks: blocks, from: peer, stored: stored)
+                        try run.process(message, blocks: blocks, from: peer)
+                    case .committed(let bytes):
+                        run.state.committed(bytes: bytes)
+                    case .storeFailed(let failure):
+                        throw failure
                     case .streamEnded(let peer):
                         await streams.forget(peer)
                     case .tick:
@@ -149,6 +179,8 @@ public final class BitswapSession: Sendable {
         var state: BitswapSessionState
         var alreadyPresent = 0
         var nextPriority: Int32 = Int32.max
+        /// Where accepted blocks go to be stored (the writer task of ``fetch``).
+        var batches: AsyncStream<Batch>.Continuation?
 
         var blockstore: Blockstore { session.bitswap.blockstore }
 
@@ -210,12 +242,9 @@ public final class BitswapSession: Sendable {
             session.bitswap.noteWanted(wanted, session: id)
         }
 
-        /// Stores and follows the blocks of a message (`received`, their CIDs rebuilt from their
-        /// bytes); applies its presences.
-        mutating func process(
-            _ message: BitswapMessage, blocks received: ReceivedBlocks, from peer: PeerID,
-            stored: (@Sendable ([(cid: CID, bytes: [UInt8])]) -> Void)?
-        ) async throws {
+        /// Hands the blocks of a message (`received`, their CIDs rebuilt from their bytes) to
+        /// the store writer and follows their links; applies its presences.
+        mutating func process(_ message: BitswapMessage, blocks received: ReceivedBlocks, from peer: PeerID) throws {
             for _ in 0..<received.unverifiable {
                 _ = state.receivedBlock(CID.v1(codec: .raw, multihash: .identity([])), size: 0, from: peer)
             }
@@ -243,9 +272,10 @@ public final class BitswapSession: Sendable {
             }
             // `receivedBlocks()` rebuilt every CID from its block's bytes: the hashes are
             // verified. One transaction for the whole message.
-            // Not synced per message: blocks lost to a power cut are fetched again.
-            let committed = accepted
-            try await blockstore.putFetched(accepted) { stored?(committed) }
+            if !accepted.isEmpty {
+                state.storing(bytes: accepted.reduce(0) { $0 + $1.bytes.count })
+                batches?.yield(accepted)
+            }
             try walkLocal(from: links)
             for presence in message.blockPresences where presence.kind == .dontHave {
                 state.receivedDontHave(presence.cid, from: peer)

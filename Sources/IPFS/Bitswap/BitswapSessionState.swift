@@ -25,13 +25,21 @@ public struct BitswapSessionState: Sendable {
         public var maxAttemptsPerPeer: Int
         /// Unrequested or wrong blocks tolerated from one peer before it is dropped.
         public var maxStrikes: Int
+        /// Received block bytes that may wait for their store commit before no new wants go
+        /// out: 32 MiB. Commits run beside the fetch instead of between its messages; this
+        /// bounds the memory they hold when the disk is slower than the peers.
+        public var maxUncommittedBytes: Int
 
         /// Creates options.
-        public init(maxWantsInFlight: Int = 128, wantTimeout: Duration = .seconds(30), maxAttemptsPerPeer: Int = 2, maxStrikes: Int = 4) {
+        public init(
+            maxWantsInFlight: Int = 128, wantTimeout: Duration = .seconds(30), maxAttemptsPerPeer: Int = 2, maxStrikes: Int = 4,
+            maxUncommittedBytes: Int = 32 << 20
+        ) {
             self.maxWantsInFlight = max(1, maxWantsInFlight)
             self.wantTimeout = wantTimeout
             self.maxAttemptsPerPeer = max(1, maxAttemptsPerPeer)
             self.maxStrikes = max(1, maxStrikes)
+            self.maxUncommittedBytes = max(1, maxUncommittedBytes)
         }
     }
 
@@ -76,6 +84,10 @@ public struct BitswapSessionState: Sendable {
     public private(set) var bytesReceived: UInt64 = 0
     /// Why the fetch cannot complete, once it cannot.
     public private(set) var failure: IPFSError?
+    /// Batches of accepted blocks handed to the store and not yet committed.
+    public private(set) var uncommittedBatches = 0
+    /// Bytes of those batches.
+    public private(set) var uncommittedBytes = 0
 
     /// A session over `peers`, in preference order.
     public init(peers: [PeerID], options: Options = Options()) {
@@ -83,8 +95,8 @@ public struct BitswapSessionState: Sendable {
         self.options = options
     }
 
-    /// Whether every wanted block arrived.
-    public var isComplete: Bool { queued.isEmpty && inFlight.isEmpty && failure == nil }
+    /// Whether every wanted block arrived and is committed to the store.
+    public var isComplete: Bool { queued.isEmpty && inFlight.isEmpty && uncommittedBatches == 0 && failure == nil }
     /// The number of wants in flight.
     public var inFlightCount: Int { inFlight.count }
 
@@ -105,10 +117,24 @@ public struct BitswapSessionState: Sendable {
         everWanted.insert(cid.multihash)
     }
 
+    /// Accepted blocks of `bytes` went to the store; until ``committed(bytes:)`` they count
+    /// against ``Options/maxUncommittedBytes``.
+    public mutating func storing(bytes: Int) {
+        uncommittedBatches += 1
+        uncommittedBytes += bytes
+    }
+
+    /// A batch handed over with ``storing(bytes:)`` is committed (batches commit in order).
+    public mutating func committed(bytes: Int) {
+        uncommittedBatches = max(0, uncommittedBatches - 1)
+        uncommittedBytes = max(0, uncommittedBytes - bytes)
+    }
+
     /// Assigns queued wants to peers up to the in-flight limit; returns the want-blocks to send.
+    /// Sends nothing while ``Options/maxUncommittedBytes`` wait for the store.
     public mutating func schedule(now: ContinuousClock.Instant) -> [PeerID: [CID]] {
         var requests: [PeerID: [CID]] = [:]
-        guard failure == nil else { return requests }
+        guard failure == nil, uncommittedBytes < options.maxUncommittedBytes else { return requests }
         var deferred: [CID] = []
         while inFlight.count < options.maxWantsInFlight, queueHead < queue.count {
             let cid = queue[queueHead]

@@ -8,11 +8,17 @@ import Synchronization
 /// and CIDv1 of the same bytes (and the same bytes under different codecs) share one block.
 ///
 /// Storage layout: one SQLite file, `<directory>/blocks.sqlite` (GRDB, WAL,
-/// `synchronous = FULL`), with table `block(multihash PRIMARY KEY, size, data)` and table
-/// `pin(cid PRIMARY KEY)` of recursively pinned roots. Every write is one SQLite transaction,
-/// so a crash leaves each block either fully stored or absent (the atomicity that flatfs gets
-/// from write-temp-then-rename). Hashes are verified on `put` and again on every `get`; a
-/// stored block that no longer matches its hash is deleted and reported, never returned.
+/// `synchronous = FULL`), with table `block(multihash PRIMARY KEY, size, data, segment,
+/// offset)`, table `segment(id, length, live)` and table `pin(cid PRIMARY KEY)` of recursively
+/// pinned roots. Blocks under ``segmentThreshold`` live in their row; larger ones (file
+/// chunks) are appended to segment files (``SegmentFiles``, `<directory>/segments/`) and their
+/// row holds where: the bytes are written once, not to the WAL and again to the database.
+/// Every write is one SQLite transaction, and a segment is only appended to inside it, past
+/// its committed length, so a crash leaves each block either fully stored or absent (the
+/// atomicity that flatfs gets from write-temp-then-rename); a durable write syncs the segment
+/// before it commits. Hashes are verified on `put` and again on every `get`; a stored block
+/// that no longer matches its hash (or whose segment is gone) is deleted and reported, never
+/// returned.
 /// Bitswap serves blocks through the unverified read (every receiver verifies them); storing a
 /// block that is already present compares the bytes and replaces a corrupt copy.
 ///
@@ -25,6 +31,13 @@ public final class Blockstore: Sendable {
     static let pageSize = 65_536
     /// The database file name inside the store directory.
     public static let databaseFileName = "blocks.sqlite"
+    /// Blocks of this many bytes or more go to segment files; smaller ones (DAG nodes, mailbox
+    /// envelopes) stay in their SQLite row.
+    public static let segmentThreshold = 16 << 10
+    /// A segment takes appends until it holds this many bytes (256 MiB).
+    static let defaultSegmentLimit: Int64 = 256 << 20
+    /// Garbage collection rewrites a full segment whose live bytes fell below this fraction.
+    static let compactionThreshold = 0.5
 
     /// What a garbage collection removed.
     public struct GarbageCollection: Hashable, Sendable {
@@ -32,6 +45,8 @@ public final class Blockstore: Sendable {
         public var removedBlocks: Int
         /// Bytes of block data deleted.
         public var freedBytes: UInt64
+        /// Segments rewritten because most of their bytes were dead.
+        public var compactedSegments = 0
         /// Whether nothing was collected because block writers (maybe in another process) were
         /// at work; collect again later.
         public var deferredForWriters = false
@@ -40,6 +55,9 @@ public final class Blockstore: Sendable {
     /// The directory holding the database.
     public let directory: URL
     let pool: DatabasePool
+    let segments: SegmentFiles
+    /// A segment takes appends until it holds this many bytes.
+    let segmentLimit: Int64
     let logger: Logger
     /// Bumped after every committed write of blocks.
     let commits = CommitSignal()
@@ -51,9 +69,16 @@ public final class Blockstore: Sendable {
     static let cacheReleaseInterval = 32 << 20
 
     /// Opens (creating if needed) the store in `directory`.
-    public init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
+    public convenience init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore")) throws {
+        try self.init(directory: directory, logger: logger, segmentLimit: Self.defaultSegmentLimit)
+    }
+
+    /// Opens the store with another segment size (tests: several segments from little data).
+    init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore"), segmentLimit: Int64) throws {
         self.directory = directory
         self.logger = logger
+        self.segmentLimit = segmentLimit
+        segments = SegmentFiles(store: directory)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
@@ -64,6 +89,8 @@ public final class Blockstore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             configuration.label = "blockstore"
+            // A node and a CLI command may write the same store: wait for the other's commit.
+            configuration.busyMode = .timeout(30)
             pool = try DatabasePool(path: directory.appendingPathComponent(Self.databaseFileName).path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
@@ -88,6 +115,19 @@ public final class Blockstore: Sendable {
                 CREATE TABLE pin (
                     cid BLOB PRIMARY KEY NOT NULL
                 ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v2 segments") { db in
+            // Rows of blocks in a segment keep an empty `data`.
+            try db.execute(sql: """
+                ALTER TABLE block ADD COLUMN segment INTEGER;
+                ALTER TABLE block ADD COLUMN offset INTEGER;
+                CREATE INDEX block_by_segment ON block (segment) WHERE segment IS NOT NULL;
+                CREATE TABLE segment (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    length INTEGER NOT NULL,
+                    live INTEGER NOT NULL
+                );
                 """)
         }
         return migrator
@@ -136,12 +176,15 @@ public final class Blockstore: Sendable {
     /// commits are woken.
     ///
     /// With `durable` false the commit is not synced to disk on its own (SQLite
-    /// `synchronous = NORMAL` for this transaction): a power cut may lose it, never corrupt the
-    /// store, and the next durable commit or checkpoint syncs it too. For blocks that can be
-    /// fetched again (a Bitswap fetch), which saves one fsync per received message. Such a
-    /// stream of blocks also lets go of the database file's page cache as it goes (every
-    /// ``cacheReleaseInterval`` bytes, `POSIX_FADV_DONTNEED`: only pages already on disk are
-    /// dropped), so a large fetch does not grow the page cache by its own size.
+    /// `synchronous = NORMAL` for this transaction, and the segment is not synced): a power
+    /// cut may lose the blocks, or leave a row whose segment bytes never reached the disk,
+    /// which ``get(_:)`` finds by its hash and removes (as every Bitswap receiver refuses it);
+    /// the next durable write syncs the segment and the database too. For blocks that can be
+    /// fetched again (a Bitswap fetch), which saves two syncs per received message. Such a
+    /// stream of blocks also lets go of the store's page cache as it goes (every
+    /// ``cacheReleaseInterval`` bytes, `POSIX_FADV_DONTNEED` on the database and the open
+    /// segment, whose write-back each append starts: only pages already on disk are dropped),
+    /// so a large fetch does not grow the page cache by its own size.
     func putVerified(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool = true, committed: () -> Void = {}) throws {
         guard !blocks.isEmpty else { return }
         try Self.checkSizes(blocks)
@@ -193,19 +236,119 @@ public final class Blockstore: Sendable {
     private func insert(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool, db: Database) throws {
         if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
-        try db.inTransaction {
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO block (multihash, size, data) VALUES (?, ?, ?)")
+        var unlinked: [Int64] = []
+        try db.inTransaction(.immediate) {
+            let insertInline = try db.cachedStatement(sql: "INSERT INTO block (multihash, size, data) VALUES (?, ?, ?)")
+            var large: [(key: Data, bytes: [UInt8])] = []
+            var seen = Set<Data>()
             for block in blocks {
                 let key = Data(block.cid.multihash.bytes)
+                guard seen.insert(key).inserted else { continue }
+                if let stored = try storedLocation(key: key, db: db) {
+                    guard try !isIntact(stored, key: key, comparedWith: block.bytes, db: db) else { continue }
+                    logger.warning("corrupt stored block replaced", metadata: ["multihash": "\(key.map { String(format: "%02x", $0) }.joined())"])
+                    unlinked += try deleteRow(key: key, location: stored, db: db)
+                }
+                if block.bytes.count >= Self.segmentThreshold {
+                    large.append((key, block.bytes))
+                    continue
+                }
                 // Bound without an intermediate copy (SQLite copies the blob itself).
                 try block.bytes.withUnsafeBytes { buffer in
                     let blob = buffer.isEmpty ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
-                    try insert.execute(arguments: [key, buffer.count, blob])
+                    try insertInline.execute(arguments: [key, buffer.count, blob])
                 }
-                if db.changesCount == 0 { try repairIfDifferent(key: key, bytes: block.bytes, db: db) }
             }
+            try append(large, durable: durable, db: db)
             return .commit
         }
+        segments.remove(unlinked)
+    }
+
+    /// Appends large blocks to the open segment (a new one when it is full) and records them;
+    /// inside the caller's write transaction, which is what serializes appends across
+    /// processes. A durable append is synced before the transaction commits.
+    private func append(_ blocks: [(key: Data, bytes: [UInt8])], durable: Bool, db: Database) throws {
+        guard !blocks.isEmpty else { return }
+        let total = Int64(blocks.reduce(0) { $0 + $1.bytes.count })
+        var segment: (id: Int64, length: Int64)
+        if let open = try Row.fetchOne(db, sql: "SELECT id, length FROM segment ORDER BY id DESC LIMIT 1"),
+           (open["length"] as Int64) == 0 || (open["length"] as Int64) + total <= segmentLimit {
+            segment = (open["id"], open["length"])
+        } else {
+            try db.execute(sql: "INSERT INTO segment (length, live) VALUES (0, 0)")
+            segment = (db.lastInsertedRowID, 0)
+            try segments.create(segment.id)
+        }
+        try segments.append(blocks.map(\.bytes), to: segment.id, at: segment.length, durable: durable)
+        let insert = try db.cachedStatement(sql: "INSERT INTO block (multihash, size, data, segment, offset) VALUES (?, ?, x'', ?, ?)")
+        var offset = segment.length
+        for block in blocks {
+            try insert.execute(arguments: [block.key, block.bytes.count, segment.id, offset])
+            offset += Int64(block.bytes.count)
+        }
+        try db.execute(sql: "UPDATE segment SET length = length + ?, live = live + ? WHERE id = ?", arguments: [total, total, segment.id])
+    }
+
+    /// Where a stored block's bytes are.
+    private enum Location {
+        case inline
+        case segment(id: Int64, offset: Int64, size: Int)
+    }
+
+    private func storedLocation(key: Data, db: Database) throws -> Location? {
+        let select = try db.cachedStatement(sql: "SELECT segment, offset, size FROM block WHERE multihash = ?")
+        guard let row = try Row.fetchOne(select, arguments: [key]) else { return nil }
+        guard let id = row["segment"] as Int64? else { return .inline }
+        return .segment(id: id, offset: row["offset"], size: row["size"])
+    }
+
+    /// Whether the stored copy equals the verified `bytes` (Bitswap serves blocks without
+    /// re-hashing them, so storing a block again is when a rotted copy is found). A byte
+    /// comparison, no hash.
+    private func isIntact(_ location: Location, key: Data, comparedWith bytes: [UInt8], db: Database) throws -> Bool {
+        switch location {
+        case .segment(let id, let offset, let size):
+            guard size == bytes.count else { return false }
+            do {
+                return try segments.read(id, at: offset, count: size) == bytes
+            } catch let error as IPFSError where error.code == .corruptBlock {
+                return false
+            }
+        case .inline:
+            let select = try db.cachedStatement(sql: "SELECT data FROM block WHERE multihash = ?")
+            let cursor = try Row.fetchCursor(select, arguments: [key])
+            return try withExtendedLifetime(cursor) {
+                guard let row = try cursor.next() else { return false }
+                return try row.withUnsafeData(atIndex: 0) { data in
+                    guard let data else { return bytes.isEmpty }
+                    return data.count == bytes.count && (bytes.isEmpty || data.withUnsafeBytes { stored in
+                        bytes.withUnsafeBytes { new in memcmp(stored.baseAddress!, new.baseAddress!, new.count) == 0 }
+                    })
+                }
+            }
+        }
+    }
+
+    /// Deletes a block's row and its share of its segment; returns the segments left with no
+    /// live block, whose rows are gone too (unlink their files after the commit).
+    private func deleteRow(key: Data, location: Location, db: Database) throws -> [Int64] {
+        try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
+        guard case .segment(let id, _, let size) = location else { return [] }
+        try db.execute(sql: "UPDATE segment SET live = live - ? WHERE id = ?", arguments: [size, id])
+        return try dropEmptySegments([id], db: db)
+    }
+
+    /// Deletes the rows of those of `ids` that hold no live block; returns them.
+    private func dropEmptySegments(_ ids: some Sequence<Int64>, db: Database) throws -> [Int64] {
+        var dropped: [Int64] = []
+        for id in ids {
+            let live = try Int64.fetchOne(db, sql: "SELECT live FROM segment WHERE id = ?", arguments: [id])
+            guard let live, live <= 0 else { continue }
+            try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
+            dropped.append(id)
+        }
+        return dropped
     }
 
     private func releaseCachedPagesPeriodically(adding count: Int) {
@@ -217,29 +360,12 @@ public final class Blockstore: Sendable {
         }
         guard due else { return }
         let descriptor = open(directory.appendingPathComponent(Self.databaseFileName).path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
-        Glibc.close(descriptor)
-    }
-
-    /// A block stored again whose stored copy differs from the verified `bytes` was corrupt on
-    /// disk (Bitswap serves blocks without re-hashing them): the copy is replaced. A byte
-    /// comparison, no hash.
-    private func repairIfDifferent(key: Data, bytes: [UInt8], db: Database) throws {
-        let select = try db.cachedStatement(sql: "SELECT data FROM block WHERE multihash = ?")
-        let cursor = try Row.fetchCursor(select, arguments: [key])
-        let matches = try withExtendedLifetime(cursor) {
-            guard let row = try cursor.next() else { return true }
-            return try row.withUnsafeData(atIndex: 0) { data in
-                guard let data else { return bytes.isEmpty }
-                return data.count == bytes.count && (bytes.isEmpty || data.withUnsafeBytes { stored in
-                    bytes.withUnsafeBytes { new in memcmp(stored.baseAddress!, new.baseAddress!, new.count) == 0 }
-                })
-            }
+        if descriptor >= 0 {
+            _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+            Glibc.close(descriptor)
         }
-        guard !matches else { return }
-        logger.warning("corrupt stored block replaced", metadata: ["multihash": "\(key.map { String(format: "%02x", $0) }.joined())"])
-        try db.execute(sql: "UPDATE block SET size = ?, data = ? WHERE multihash = ?", arguments: [bytes.count, Data(bytes), key])
+        // The segment being appended to (its write-back was started with each append).
+        if let open = segments.presentIDs().max() { segments.releaseCachedPages(of: open) }
     }
 
     /// The block's bytes, verified against its hash, or `nil` if absent.
@@ -247,7 +373,15 @@ public final class Blockstore: Sendable {
     /// - Throws: ``IPFSError`` `.corruptBlock` if the stored bytes no longer match; the block
     ///   has then been deleted (fetch it again).
     public func get(_ cid: CID) throws -> [UInt8]? {
-        guard let bytes = try getUnverified(cid) else { return nil }
+        let stored: [UInt8]?
+        do {
+            stored = try getUnverified(cid)
+        } catch let error as IPFSError where error.code == .corruptBlock {
+            logger.error("corrupt block removed", metadata: ["cid": "\(cid)", "reason": "\(error.message)"])
+            _ = try? delete(cid)
+            throw IPFSError(.corruptBlock, "stored block \(cid) is damaged (\(error.message)); it was removed")
+        }
+        guard let bytes = stored else { return nil }
         guard cid.multihash.matches(bytes) else {
             logger.error("corrupt block removed", metadata: ["cid": "\(cid)"])
             _ = try? delete(cid)
@@ -259,19 +393,34 @@ public final class Blockstore: Sendable {
     /// The stored bytes without the hash check, for a reader that checks them itself (the
     /// UnixFS exporter verifies every block it reads); on a mismatch it calls ``get(_:)``,
     /// which removes the corrupt block.
+    ///
+    /// - Throws: ``IPFSError`` `.corruptBlock` if the block's segment file is missing or too
+    ///   short (``get(_:)`` then removes the block).
     func getUnverified(_ cid: CID) throws -> [UInt8]? {
         let key = Data(cid.multihash.bytes)
-        return try storage("get") {
-            try pool.read { db -> [UInt8]? in
-                let statement = try db.cachedStatement(sql: "SELECT data FROM block WHERE multihash = ?")
-                // A cursor row is not copied: the blob goes once from SQLite's buffer to the array.
-                // The row is only valid while its cursor lives.
-                let cursor = try Row.fetchCursor(statement, arguments: [key])
-                return try withExtendedLifetime(cursor) {
-                    guard let row = try cursor.next() else { return nil }
-                    return try row.withUnsafeData(atIndex: 0) { data in data.map { [UInt8]($0) } ?? [] }
+        do {
+            return try storage("get") {
+                try pool.read { db -> [UInt8]? in
+                    let statement = try db.cachedStatement(sql: "SELECT segment, offset, size, data FROM block WHERE multihash = ?")
+                    // A cursor row is not copied: the blob goes once from SQLite's buffer to the
+                    // array. The row is only valid while its cursor lives.
+                    let cursor = try Row.fetchCursor(statement, arguments: [key])
+                    return try withExtendedLifetime(cursor) {
+                        guard let row = try cursor.next() else { return nil }
+                        if let segment = row[0] as Int64? {
+                            // Read inside the read transaction: the segment cannot be compacted
+                            // away by this process meanwhile.
+                            return try segments.read(segment, at: row[1], count: row[2])
+                        }
+                        return try row.withUnsafeData(atIndex: 3) { data in data.map { [UInt8]($0) } ?? [] }
+                    }
                 }
             }
+        } catch let error as IPFSError where error.code == .corruptBlock {
+            // Another process may have deleted the block and unlinked its segment after this
+            // read's snapshot: then the block is simply absent.
+            guard try has(cid) else { return nil }
+            throw error
         }
     }
 
@@ -312,12 +461,14 @@ public final class Blockstore: Sendable {
     @discardableResult
     public func delete(_ cid: CID) throws -> Bool {
         let key = Data(cid.multihash.bytes)
-        return try storage("delete") {
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
-                return db.changesCount > 0
+        let (deleted, unlinked) = try storage("delete") {
+            try pool.write { db -> (Bool, [Int64]) in
+                guard let location = try storedLocation(key: key, db: db) else { return (false, []) }
+                return (true, try deleteRow(key: key, location: location, db: db))
             }
         }
+        segments.remove(unlinked)
+        return deleted
     }
 
     /// Bytes of block data stored.
@@ -487,20 +638,91 @@ public final class Blockstore: Sendable {
                 logger.warning("cannot read links of a pinned block", metadata: ["cid": "\(cid)", "reason": "\(error)"])
             }
         }
-        return try storage("garbage collection") {
-            try pool.write { db in
-                let rows = try Row.fetchAll(db, sql: "SELECT multihash, size FROM block")
+        var (result, unlinked) = try storage("garbage collection") {
+            try pool.write { db -> (GarbageCollection, [Int64]) in
+                let rows = try Row.fetchAll(db, sql: "SELECT multihash, size, segment FROM block")
                 var result = GarbageCollection(removedBlocks: 0, freedBytes: 0)
+                var touched = Set<Int64>()
                 for row in rows {
                     let key: Data = row["multihash"]
                     guard !live.contains([UInt8](key)) else { continue }
+                    let size: Int = row["size"]
                     try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
+                    if let segment = row["segment"] as Int64? {
+                        try db.execute(sql: "UPDATE segment SET live = live - ? WHERE id = ?", arguments: [size, segment])
+                        touched.insert(segment)
+                    }
                     result.removedBlocks += 1
-                    result.freedBytes += UInt64(row["size"] as Int)
+                    result.freedBytes += UInt64(size)
                 }
-                return result
+                var unlinked = try dropEmptySegments(touched, db: db)
+                // Files no row names: left by a crash between a commit and its unlink, or by a
+                // writer that died before committing a new segment. Nobody else can be creating
+                // one now: this transaction holds the write lock.
+                let known = Set(try Int64.fetchAll(db, sql: "SELECT id FROM segment"))
+                unlinked += segments.presentIDs().filter { !known.contains($0) }
+                return (result, unlinked)
             }
         }
+        segments.remove(unlinked)
+        unlinked = try compactSparseSegments(into: &result)
+        return result
+    }
+
+    /// Rewrites every segment but the open one whose live bytes fell under
+    /// ``compactionThreshold`` of its length: its intact blocks are appended (durably) to the
+    /// open segment, then it is deleted. One transaction per segment; a block whose bytes no
+    /// longer match its hash is dropped on the way (as ``get(_:)`` would).
+    private func compactSparseSegments(into result: inout GarbageCollection) throws -> [Int64] {
+        let sparse = try storage("compaction") {
+            try pool.read { db in
+                try Int64.fetchAll(db, sql: """
+                    SELECT id FROM segment
+                    WHERE id < (SELECT MAX(id) FROM segment) AND live < length * ?
+                    """, arguments: [Self.compactionThreshold])
+            }
+        }
+        var compacted: [Int64] = []
+        for id in sparse {
+            try storage("compaction") {
+                try pool.write { db in
+                    let rows = try Row.fetchAll(db, sql: "SELECT multihash, offset, size FROM block WHERE segment = ?", arguments: [id])
+                    for start in stride(from: 0, to: rows.count, by: Self.importBatchSize) {
+                        var moved: [(key: Data, bytes: [UInt8])] = []
+                        for row in rows[start..<min(start + Self.importBatchSize, rows.count)] {
+                            let key: Data = row["multihash"]
+                            try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
+                            let bytes = try? segments.read(id, at: row["offset"], count: row["size"])
+                            guard let bytes, let multihash = try? Multihash(bytes: [UInt8](key)), multihash.matches(bytes) else {
+                                logger.error("corrupt block dropped while compacting", metadata: ["segment": "\(id)"])
+                                result.removedBlocks += 1
+                                result.freedBytes += UInt64(row["size"] as Int)
+                                continue
+                            }
+                            moved.append((key, bytes))
+                        }
+                        try append(moved, durable: true, db: db)
+                    }
+                    try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
+                }
+            }
+            segments.remove([id])
+            compacted.append(id)
+            result.compactedSegments += 1
+        }
+        return compacted
+    }
+
+    /// Bytes the store's files take on disk: the database, its WAL and the segment files.
+    /// More than ``usage()`` by the dead space of segments not yet compacted and SQLite's
+    /// free pages.
+    public func diskUsage() -> UInt64 {
+        let files = [Self.databaseFileName, Self.databaseFileName + "-wal"].map { directory.appendingPathComponent($0).path }
+        let database = files.reduce(UInt64(0)) { total, path in
+            var info = stat()
+            return stat(path, &info) == 0 ? total + UInt64(info.st_blocks) * 512 : total
+        }
+        return database + segments.diskUsage()
     }
 
     // MARK: Helpers
@@ -509,7 +731,17 @@ public final class Blockstore: Sendable {
     /// corruption).
     func overwriteUnverified(_ cid: CID, with bytes: [UInt8]) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE block SET data = ? WHERE multihash = ?", arguments: [Data(bytes), Data(cid.multihash.bytes)])
+            let key = Data(cid.multihash.bytes)
+            switch try storedLocation(key: key, db: db) {
+            case .segment(let id, let offset, let size):
+                // Damage the segment in place; a shorter or longer copy changes the row's size.
+                try segments.overwrite(bytes, in: id, at: offset)
+                if bytes.count != size {
+                    try db.execute(sql: "UPDATE block SET size = ? WHERE multihash = ?", arguments: [bytes.count, key])
+                }
+            case .inline, nil:
+                try db.execute(sql: "UPDATE block SET data = ? WHERE multihash = ?", arguments: [Data(bytes), key])
+            }
         }
     }
 

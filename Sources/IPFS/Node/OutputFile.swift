@@ -75,6 +75,12 @@ final class OutputFile {
         IPFSError(.fileFailed, "cannot \(operation) \(path): \(String(cString: strerror(errno)))")
     }
 
+    /// Starts the write-back of a range of a file without waiting for it (Linux
+    /// `sync_file_range`; nothing where it is unavailable). Also used for block segments.
+    static func startWriteback(of descriptor: Int32, from offset: Int64, count: Int64) {
+        _ = syncFileRange?(descriptor, offset, count, syncFileRangeWrite)
+    }
+
     /// `SYNC_FILE_RANGE_WRITE` (linux/fs.h): start writeback.
     private static let syncFileRangeWrite: UInt32 = 2
     /// `SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER`.

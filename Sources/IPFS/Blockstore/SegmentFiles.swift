@@ -1,0 +1,177 @@
+import Foundation
+
+/// The append-only files that hold the block store's large blocks: `<store>/segments/<id>.seg`.
+///
+/// A segment is written only at its end, under the SQLite write lock, and read with one
+/// `pread` per block; its id is never reused while the store's `segment` table has rows (ids
+/// come from SQLite `AUTOINCREMENT`). What a segment holds, and where, lives in SQLite
+/// (``Blockstore``): bytes past a segment's recorded length are garbage left by a writer that
+/// died before its commit, and the next append overwrites them. A segment whose last live block
+/// is deleted is unlinked. No descriptor is cached: every read and append opens the file, so
+/// a segment another process unlinks frees its disk space at once.
+///
+/// Plain file I/O, no state; the SQL side decides what to write where.
+struct SegmentFiles: Sendable {
+    /// The directory of segment files.
+    let directory: URL
+
+    /// The directory name inside the store.
+    static let directoryName = "segments"
+    /// The file name suffix.
+    static let fileExtension = "seg"
+
+    init(store: URL) {
+        directory = store.appendingPathComponent(Self.directoryName, isDirectory: true)
+    }
+
+    func path(of id: Int64) -> String {
+        directory.appendingPathComponent("\(id).\(Self.fileExtension)").path
+    }
+
+    /// Creates (or empties: a crashed writer may have left one under an id SQLite handed out
+    /// again) the file of a new segment and syncs the directory, so a durable block in it
+    /// cannot lose its file to a power cut.
+    func create(_ id: Int64) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let descriptor = try open(id, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        Glibc.close(descriptor)
+        let directoryDescriptor = Glibc.open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            Glibc.close(directoryDescriptor)
+        }
+    }
+
+    /// Writes `blocks` one after another at `offset` of segment `id` (one `pwritev` per
+    /// 64 blocks). With `durable`, the data is on disk when this returns (`fdatasync`);
+    /// otherwise its write-back is started (`sync_file_range`), so the pages can be dropped
+    /// from the cache soon (``releaseCachedPages(of:)``).
+    func append(_ blocks: [[UInt8]], to id: Int64, at offset: Int64, durable: Bool) throws {
+        let descriptor = try open(id, flags: O_WRONLY)
+        defer { Glibc.close(descriptor) }
+        var position = offset
+        var index = 0
+        while index < blocks.count {
+            let group = blocks[index..<min(index + 64, blocks.count)]
+            index += group.count
+            try write(group, at: position, to: descriptor, id: id)
+            position += Int64(group.reduce(0) { $0 + $1.count })
+        }
+        if durable {
+            guard fdatasync(descriptor) == 0 else { throw failure("sync", id) }
+        } else {
+            OutputFile.startWriteback(of: descriptor, from: offset, count: position - offset)
+        }
+    }
+
+    private func write(_ group: ArraySlice<[UInt8]>, at offset: Int64, to descriptor: Int32, id: Int64) throws {
+        // The arrays stay alive (and unmoved) for the call: `group` holds them.
+        var vectors = group.map { block in
+            block.withUnsafeBytes { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        }
+        var position = offset
+        var first = 0
+        while first < vectors.count {
+            let written = withExtendedLifetime(group) {
+                vectors[first...].withUnsafeBufferPointer { pwritev(descriptor, $0.baseAddress, Int32($0.count), off_t(position)) }
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw failure("write to", id)
+            }
+            position += Int64(written)
+            var remaining = written
+            while first < vectors.count, remaining >= vectors[first].iov_len {
+                remaining -= vectors[first].iov_len
+                first += 1
+            }
+            if remaining > 0 {
+                vectors[first].iov_base = vectors[first].iov_base.map { $0 + remaining }
+                vectors[first].iov_len -= remaining
+            }
+        }
+    }
+
+    /// Overwrites bytes in place (a test's simulated disk corruption; the store never does).
+    func overwrite(_ bytes: [UInt8], in id: Int64, at offset: Int64) throws {
+        let descriptor = try open(id, flags: O_WRONLY)
+        defer { Glibc.close(descriptor) }
+        try write([bytes][...], at: offset, to: descriptor, id: id)
+    }
+
+    /// `count` bytes at `offset` of segment `id`.
+    ///
+    /// - Throws: ``IPFSError`` `.corruptBlock` if the file is missing or shorter than the
+    ///   block; `.storageFailed` on other I/O errors.
+    func read(_ id: Int64, at offset: Int64, count: Int) throws -> [UInt8] {
+        let descriptor = Glibc.open(path(of: id), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw IPFSError(.corruptBlock, "segment file \(path(of: id)) is missing") }
+            throw failure("open", id)
+        }
+        defer { Glibc.close(descriptor) }
+        var failedErrno: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let got = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + done)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failedErrno = errno
+                    break
+                }
+                if got == 0 { break }
+                done += got
+            }
+            initialized = done
+        }
+        if failedErrno != 0 {
+            throw IPFSError(.storageFailed, "cannot read segment \(path(of: id)): \(String(cString: strerror(failedErrno)))")
+        }
+        guard bytes.count == count else {
+            throw IPFSError(.corruptBlock, "segment \(path(of: id)) ends inside a block (\(bytes.count) of \(count) bytes at \(offset))")
+        }
+        return bytes
+    }
+
+    /// Drops the segment's clean cached pages (`POSIX_FADV_DONTNEED`; dirty pages stay).
+    func releaseCachedPages(of id: Int64) {
+        let descriptor = Glibc.open(path(of: id), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        Glibc.close(descriptor)
+    }
+
+    /// Unlinks segment files (after the commit that deleted their rows).
+    func remove(_ ids: some Sequence<Int64>) {
+        for id in ids { unlink(path(of: id)) }
+    }
+
+    /// The ids of the segment files present.
+    func presentIDs() -> [Int64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".\(Self.fileExtension)") else { return nil }
+            return Int64(name.dropLast(Self.fileExtension.count + 1))
+        }
+    }
+
+    /// Bytes the segment files take on disk (allocated blocks).
+    func diskUsage() -> UInt64 {
+        presentIDs().reduce(0) { total, id in
+            var info = stat()
+            guard stat(path(of: id), &info) == 0 else { return total }
+            return total + UInt64(info.st_blocks) * 512
+        }
+    }
+
+    private func open(_ id: Int64, flags: Int32) throws -> Int32 {
+        let descriptor = Glibc.open(path(of: id), flags | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("open", id) }
+        return descriptor
+    }
+
+    private func failure(_ action: String, _ id: Int64) -> IPFSError {
+        IPFSError(.storageFailed, "cannot \(action) segment \(path(of: id)): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Multiformats
+import Testing
+
+@testable import IPFS
+
+/// Large blocks live in append-only segment files (`<store>/segments/<id>.seg`); these tests
+/// look at the files themselves.
+@Suite struct BlockSegmentTests {
+    /// `count` distinct raw blocks of `size` bytes.
+    func blocks(_ count: Int, size: Int = 64 << 10, seed: UInt64 = 1) -> [(cid: CID, bytes: [UInt8])] {
+        (0..<count).map { index in
+            // pseudoRandomBytes ignores the lowest bit of its seed.
+            let bytes = pseudoRandomBytes(count: size, seed: (seed &* 1000 &+ UInt64(index)) &* 2)
+            return (CID.v1(codec: .raw, multihash: .sha256(bytes)), bytes)
+        }
+    }
+
+    func segmentFiles(_ directory: TemporaryDirectory) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.url.appendingPathComponent("segments").path)) ?? []
+        return names.sorted()
+    }
+
+    @Test func largeBlocksGoToSegmentsSmallOnesStayInTheirRowAndBothSurviveReopening() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let large = blocks(3)
+        let small = blocks(2, size: Blockstore.segmentThreshold - 1, seed: 2)
+        do {
+            let store = try Blockstore(directory: directory.url)
+            try store.putMany(large + small)
+        }
+        #expect(segmentFiles(directory) == ["1.seg"])
+        let segmentSize = try FileManager.default.attributesOfItem(atPath: directory.url.appendingPathComponent("segments/1.seg").path)[.size] as? Int
+        #expect(segmentSize == 3 * (64 << 10))
+        let reopened = try Blockstore(directory: directory.url)
+        for block in large + small { #expect(try reopened.get(block.cid) == block.bytes) }
+        #expect(try reopened.usage() == UInt64(3 * (64 << 10) + 2 * (Blockstore.segmentThreshold - 1)))
+        #expect(try reopened.count() == 5)
+    }
+
+    @Test func aFullSegmentIsFollowedByANewOne() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url, segmentLimit: 200 << 10)
+        let all = blocks(6)
+        for block in all { try store.put(block.bytes, for: block.cid) }
+        // 64 KiB blocks, at most 200 KiB a segment: three per segment.
+        #expect(segmentFiles(directory) == ["1.seg", "2.seg"])
+        for block in all { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
+    @Test func garbageLeftPastTheEndByAWriterThatDiedIsOverwritten() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let first = blocks(1)
+        try store.putMany(first)
+        // A writer appended and died before its commit: bytes past the recorded end.
+        let handle = try FileHandle(forWritingTo: directory.url.appendingPathComponent("segments/1.seg"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0xEE, count: 100_000))
+        try handle.close()
+        let second = blocks(2, seed: 9)
+        try store.putMany(second)
+        for block in first + second { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
+    @Test func deletingTheLastLiveBlockOfASegmentUnlinksIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url, segmentLimit: 200 << 10)
+        let all = blocks(4)
+        for block in all { try store.put(block.bytes, for: block.cid) }
+        #expect(segmentFiles(directory) == ["1.seg", "2.seg"])
+        for block in all.prefix(3) { #expect(try store.delete(block.cid)) }
+        #expect(segmentFiles(directory) == ["2.seg"])
+        #expect(try store.get(all[3].cid) == all[3].bytes)
+        #expect(try store.delete(all[3].cid))
+        #expect(segmentFiles(directory) == [])
+        // Ids are not reused: the next block starts segment 3.
+        let later = blocks(1, seed: 5)
+        try store.putMany(later)
+        #expect(segmentFiles(directory) == ["3.seg"])
+        #expect(try store.get(later[0].cid) == later[0].bytes)
+    }
+
+    @Test func collectionCompactsSparseSegmentsAndKeepsEveryPinnedBlock() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        // 64 KiB blocks, at most 200 KiB a segment: three per segment.
+        let store = try Blockstore(directory: directory.url, segmentLimit: 200 << 10)
+        let all = blocks(12)
+        for block in all { try store.put(block.bytes, for: block.cid) }
+        #expect(segmentFiles(directory) == ["1.seg", "2.seg", "3.seg", "4.seg"])
+        // One live block of three in each of the first three segments (under half: rewritten);
+        // the open segment stays as it is.
+        let kept = Set([0, 3, 6, 9, 10, 11].map { all[$0].cid.multihash })
+        for block in all where kept.contains(block.cid.multihash) { try store.pin(root: block.cid) }
+        let before = store.segments.diskUsage()
+        let result = try store.collectGarbage()
+        #expect(result.removedBlocks == 6)
+        #expect(result.freedBytes == UInt64(6 * (64 << 10)))
+        #expect(result.compactedSegments == 3)
+        #expect(segmentFiles(directory) == ["4.seg", "5.seg"])
+        for block in all {
+            if kept.contains(block.cid.multihash) {
+                #expect(try store.get(block.cid) == block.bytes)
+            } else {
+                #expect(try !store.has(block.cid))
+            }
+        }
+        #expect(store.segments.diskUsage() == UInt64(6 * (64 << 10)))
+        #expect(before == UInt64(12 * (64 << 10)))
+        let reopened = try Blockstore(directory: directory.url)
+        for block in all where kept.contains(block.cid.multihash) { #expect(try reopened.get(block.cid) == block.bytes) }
+    }
+
+    @Test func collectionRemovesSegmentFilesNoRowNames() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let all = blocks(2)
+        try store.putMany(all)
+        for block in all { try store.pin(root: block.cid) }
+        // Left by a crash between a commit and its unlink.
+        let orphan = directory.url.appendingPathComponent("segments/7.seg")
+        try Data(repeating: 1, count: 4096).write(to: orphan)
+        _ = try store.collectGarbage()
+        #expect(segmentFiles(directory) == ["1.seg"])
+        for block in all { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
+    @Test func aMissingSegmentIsReportedAsCorruptAndItsBlocksRemoved() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let all = blocks(2)
+        try store.putMany(all)
+        try FileManager.default.removeItem(at: directory.url.appendingPathComponent("segments/1.seg"))
+        let error = #expect(throws: IPFSError.self) { try store.get(all[0].cid) }
+        #expect(error?.code == .corruptBlock)
+        #expect(try !store.has(all[0].cid))
+        // Storing it again mends it.
+        try store.putMany(all)
+        for block in all { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
+    @Test func twoStoresOnOneDirectoryAppendWithoutOverlapping() async throws {
+        // Two stores stand for two processes: appends are serialized by SQLite's write lock.
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let first = try Blockstore(directory: directory.url)
+        let second = try Blockstore(directory: directory.url)
+        let left = blocks(40, seed: 3)
+        let right = blocks(40, seed: 4)
+        async let a: Void = Task.detached {
+            for start in stride(from: 0, to: left.count, by: 4) { try first.putMany(Array(left[start..<start + 4])) }
+        }.value
+        async let b: Void = Task.detached {
+            for start in stride(from: 0, to: right.count, by: 4) {
+                try await second.putFetched(Array(right[start..<start + 4])) {}
+            }
+        }.value
+        _ = try await (a, b)
+        for block in left + right {
+            #expect(try first.get(block.cid) == block.bytes)
+            #expect(try second.get(block.cid) == block.bytes)
+        }
+    }
+
+    @Test func aStoreOfTheFirstLayoutOpensWithItsBlocks() throws {
+        // A store written before segments existed: every block in its row.
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let old = blocks(2)
+        do {
+            let queue = try DatabaseQueue(path: directory.url.appendingPathComponent(Blockstore.databaseFileName).path)
+            try queue.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('v1');
+                    CREATE TABLE block (multihash BLOB PRIMARY KEY NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL);
+                    CREATE TABLE pin (cid BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    """)
+                for block in old {
+                    try db.execute(sql: "INSERT INTO block VALUES (?, ?, ?)", arguments: [Data(block.cid.multihash.bytes), block.bytes.count, Data(block.bytes)])
+                }
+            }
+        }
+        let store = try Blockstore(directory: directory.url)
+        for block in old { #expect(try store.get(block.cid) == block.bytes) }
+        let new = blocks(1, seed: 8)
+        try store.putMany(new)
+        #expect(try store.get(new[0].cid) == new[0].bytes)
+        #expect(segmentFiles(directory) == ["1.seg"])
+        #expect(try store.delete(old[0].cid))
+        #expect(try store.count() == 2)
+    }
+}
