@@ -26,6 +26,38 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(content))
     }
 
+    @Test func writtenWindowsLeaveThePageCache() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.url.appendingPathComponent("out.bin").path
+        let window = OutputFile.writebackInterval
+        let file = try OutputFile(path: path)
+        let chunk = pseudoRandomBytes(count: window, seed: 5)
+        for _ in 0..<4 { try file.write(chunk) }
+        // The first windows have been written back and dropped, the last ones not yet.
+        let resident = try residentPages(of: path, length: 4 * window)
+        let pagesPerWindow = window / Int(sysconf(Int32(_SC_PAGESIZE)))
+        #expect(resident.prefix(2 * pagesPerWindow).filter { $0 }.count <= pagesPerWindow / 10)
+        #expect(resident.suffix(pagesPerWindow).filter { $0 }.count >= pagesPerWindow / 2)
+        try file.finish()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(Array([[UInt8]](repeating: chunk, count: 4).joined())))
+    }
+
+    /// Which pages of the file's first `length` bytes are in the page cache (`mincore` of a
+    /// mapping, which itself reads nothing).
+    func residentPages(of path: String, length: Int) throws -> [Bool] {
+        let descriptor = open(path, O_RDONLY)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, 0))
+        #expect(mapping != MAP_FAILED)
+        defer { munmap(mapping, length) }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (length + pageSize - 1) / pageSize)
+        #expect(mincore(mapping, length, &vector) == 0)
+        return vector.map { $0 & 1 == 1 }
+    }
+
     @Test func aFileThatCannotBeCreatedIsAClearError() {
         let error = #expect(throws: IPFSError.self) { try OutputFile(path: "/nonexistent-directory/out.bin") }
         #expect(error?.code == .fileFailed)

@@ -61,6 +61,8 @@ public final class Blockstore: Sendable {
     let logger: Logger
     /// Bumped after every committed write of blocks.
     let commits = CommitSignal()
+    /// Segments appended to without a sync (by fetches), for ``makeFetchedDurable()``.
+    private let unsyncedSegments = Mutex(Set<Int64>())
     /// Bytes of blocks stored without a sync since the database file's cached pages were
     /// last released.
     private let bytesSinceRelease = Mutex(0)
@@ -215,14 +217,24 @@ public final class Blockstore: Sendable {
         releaseCachedPagesPeriodically(adding: blocks.reduce(0) { $0 + $1.bytes.count })
     }
 
-    /// Copies what the write-ahead log holds into the database now (a passive checkpoint, on
-    /// the writer queue), so that closing the store later has little left to do. A fetch calls
-    /// it as it ends, while its export is still finishing.
-    func checkpoint() async throws {
+    /// Makes the blocks that fetches stored without a sync durable: syncs the segments they
+    /// were appended to, then copies what the write-ahead log holds into the database (a
+    /// passive checkpoint, which syncs it), on the writer queue, so that closing the store
+    /// later has little left to do. A fetch calls it as it ends, while its export is still
+    /// finishing.
+    func makeFetchedDurable() async throws {
+        let unsynced = unsyncedSegments.withLock { ids in
+            defer { ids.removeAll() }
+            return ids
+        }
         do {
-            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            _ = try await pool.writeWithoutTransaction { db in
+                // The segments first: a checkpoint may make rows durable that point into them.
+                for id in unsynced.sorted() { try segments.sync(id) }
+                try db.checkpoint(.passive)
+            }
         } catch {
-            throw IPFSError(.storageFailed, "block store checkpoint failed", underlying: error)
+            throw IPFSError(.storageFailed, "block store sync failed", underlying: error)
         }
     }
 
@@ -281,6 +293,7 @@ public final class Blockstore: Sendable {
             try segments.create(segment.id)
         }
         try segments.append(blocks.map(\.bytes), to: segment.id, at: segment.length, durable: durable)
+        if !durable { unsyncedSegments.withLock { _ = $0.insert(segment.id) } }
         let insert = try db.cachedStatement(sql: "INSERT INTO block (multihash, size, data, segment, offset) VALUES (?, ?, x'', ?, ?)")
         var offset = segment.length
         for block in blocks {

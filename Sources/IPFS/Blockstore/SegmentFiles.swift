@@ -92,6 +92,18 @@ struct SegmentFiles: Sendable {
         }
     }
 
+    /// Waits until segment `id`'s data is on disk (`fdatasync`); a segment unlinked meanwhile
+    /// needs nothing.
+    func sync(_ id: Int64) throws {
+        let descriptor = Glibc.open(path(of: id), O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return }
+            throw failure("open", id)
+        }
+        defer { Glibc.close(descriptor) }
+        guard fdatasync(descriptor) == 0 else { throw failure("sync", id) }
+    }
+
     /// Overwrites bytes in place (a test's simulated disk corruption; the store never does).
     func overwrite(_ bytes: [UInt8], in id: Int64, at offset: Int64) throws {
         let descriptor = try open(id, flags: O_WRONLY)

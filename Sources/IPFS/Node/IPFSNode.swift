@@ -156,7 +156,7 @@ public final class IPFSNode: Sendable {
                     fetchState.finish(.completed)
                     store.commits.wakeAll()
                     // While the export writes its last blocks and syncs the file.
-                    try? await store.checkpoint()
+                    try? await store.makeFetchedDurable()
                     return report
                 } catch {
                     fetchState.finish(.failed(error))
