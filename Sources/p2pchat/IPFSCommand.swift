@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatNode
 import Foundation
 import IPFS
 import LibP2P
@@ -8,8 +9,8 @@ import Multiformats
 struct IPFSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipfs",
-        abstract: "Add files to the node's block store, fetch them over Bitswap, import/export CAR files.",
-        subcommands: [Add.self, Get.self, CAR.self, Serve.self, Verify.self]
+        abstract: "Add files to the node's block store, fetch them over Bitswap, import/export CAR files, pin and collect garbage.",
+        subcommands: [Add.self, Get.self, CAR.self, Serve.self, Verify.self, Stat.self, GC.self, Pin.self]
     )
 
     @ParentCommand var root: P2PChat
@@ -35,6 +36,11 @@ struct IPFSCommand: AsyncParsableCommand {
             node.register()
             return try await body(node, host)
         }
+    }
+
+    /// `268499314 bytes (256.1 MiB)`: exact for scripts, rounded for people.
+    static func describe(bytes: UInt64) -> String {
+        bytes < 1024 ? "\(bytes) bytes" : "\(bytes) bytes (\(AttachmentSummary.format(bytes: bytes)))"
     }
 
     static func parseCID(_ text: String) throws -> CID {
@@ -172,6 +178,111 @@ struct IPFSCommand: AsyncParsableCommand {
             for multihash in result.removed { Output.line("removed corrupt block \(CID.v1(codec: .raw, multihash: multihash))") }
             Output.line("\(result.intact) blocks intact, \(result.removed.count) corrupt blocks removed")
             if !result.removed.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// `p2pchat ipfs stat`: what the block store holds (Kubo's `ipfs repo stat`).
+    struct Stat: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the block store's size: blocks, bytes of block data, bytes on disk, pinned roots.",
+            discussion: "Bytes on disk exceed the block data by free database pages and dead bytes in segment files: `ipfs gc` deletes what no pin reaches and compacts a full segment once most of it is dead.")
+        @ParentCommand var parent: IPFSCommand
+
+        func run() async throws {
+            let lines = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
+                let store = node.blockstore
+                do {
+                    return [
+                        "blocks: \(try store.count())",
+                        "size: \(IPFSCommand.describe(bytes: try store.usage()))",
+                        "on disk: \(IPFSCommand.describe(bytes: store.diskUsage()))",
+                        "pins: \(try store.pinnedRoots().count)",
+                    ]
+                } catch {
+                    throw CLIError("cannot read the block store in \(store.directory.path): \(error)")
+                }
+            }
+            for line in lines { Output.line(line) }
+        }
+    }
+
+    /// `p2pchat ipfs gc`: deletes the blocks no pinned root reaches (Kubo's `ipfs repo gc`).
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Delete every block no pinned root reaches and compact sparse segment files.",
+            discussion: "Exits with status 1, collecting nothing, while another process (an import or a fetch) is writing blocks to the store.")
+        @ParentCommand var parent: IPFSCommand
+
+        func run() async throws {
+            let result = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
+                do { return try node.blockstore.collectGarbage() } catch {
+                    throw CLIError("cannot collect garbage in \(node.blockstore.directory.path): \(error)")
+                }
+            }
+            if result.deferredForWriters {
+                throw CLIError("nothing collected: another process (a running import or fetch) is writing blocks to this store; run `p2pchat ipfs gc` again when it has finished")
+            }
+            Output.line("removed \(result.removedBlocks) blocks, freed \(result.freedBytes) bytes, compacted \(result.compactedSegments) segments")
+        }
+    }
+
+    /// `p2pchat ipfs pin ls|add|rm`: the recursively pinned roots that `ipfs gc` keeps.
+    struct Pin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, add or remove recursive pins (what `ipfs gc` keeps; `ipfs add` pins what it adds).",
+            subcommands: [List.self, Add.self, Remove.self])
+        @ParentCommand var parent: IPFSCommand
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "Print the pinned roots, one CID per line.")
+            @ParentCommand var parent: Pin
+
+            func run() async throws {
+                let roots = try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
+                    do { return try node.blockstore.pinnedRoots() } catch {
+                        throw CLIError("cannot read the pins: \(error)")
+                    }
+                }
+                for root in roots { Output.line(root.description) }
+            }
+        }
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Pin the DAG under CID recursively; its blocks need not be stored yet.")
+            @ParentCommand var parent: Pin
+            @Argument(help: "The root CID.") var cid: String
+
+            func run() async throws {
+                let root = try IPFSCommand.parseCID(cid)
+                try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
+                    do { try node.blockstore.pin(root: root) } catch {
+                        throw CLIError("cannot pin \(root): \(error)")
+                    }
+                }
+                Output.line("pinned \(root) recursively")
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "rm", abstract: "Unpin CID; its blocks stay until `ipfs gc`. Exits with status 1 if it was not pinned.")
+            @ParentCommand var parent: Pin
+            @Argument(help: "The root CID.") var cid: String
+
+            func run() async throws {
+                let root = try IPFSCommand.parseCID(cid)
+                let wasPinned = try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
+                    do { return try node.blockstore.unpin(root: root) } catch {
+                        throw CLIError("cannot unpin \(root): \(error)")
+                    }
+                }
+                guard wasPinned else {
+                    throw CLIError("\(root) is not pinned; `p2pchat ipfs pin ls` lists the pinned roots")
+                }
+                Output.line("unpinned \(root)")
+            }
         }
     }
 
