@@ -52,6 +52,8 @@ import Testing
             try await bob.node.fetch(cid: absent, from: [alice.address])
         }
         #expect(error?.code == .blockNotFound)
+        // A failed fetch pins nothing (the next collection may free what it got).
+        #expect(try bob.node.blockstore.pinnedRoots().isEmpty)
         await bob.stop()
         await alice.stop()
     }

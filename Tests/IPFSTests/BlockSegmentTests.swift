@@ -86,6 +86,24 @@ import Testing
         #expect(try store.get(later[0].cid) == later[0].bytes)
     }
 
+    @Test func deletedBlocksFreeTheirDiskSpaceAtOnceEvenInTheOpenSegment() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let all = blocks(8)
+        try store.putMany(all)
+        #expect(segmentFiles(directory) == ["1.seg"])
+        #expect(store.segments.diskUsage() == UInt64(8 * (64 << 10)))
+        for block in all.prefix(5) { try store.delete(block.cid) }
+        // Holes where the five were; the file keeps its length.
+        #expect(store.segments.diskUsage() == UInt64(3 * (64 << 10)))
+        for block in all.suffix(3) { #expect(try store.get(block.cid) == block.bytes) }
+        // Appends still go past the end, never into a hole.
+        let more = blocks(2, seed: 6)
+        try store.putMany(more)
+        for block in all.suffix(3) + more { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
     @Test func collectionCompactsSparseSegmentsAndKeepsEveryPinnedBlock() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }

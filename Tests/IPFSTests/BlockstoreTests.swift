@@ -135,7 +135,10 @@ import Testing
         #expect(try collection.acquireExclusive())
         let started = ContinuousClock.now
         let writer = Task {
-            try await store.writingBlocks { ContinuousClock.now }
+            try await store.writingBlocks { () async -> ContinuousClock.Instant in
+                await Task.yield()
+                return ContinuousClock.now
+            }
         }
         try await Task.sleep(for: .milliseconds(200))
         collection.release()

@@ -79,7 +79,8 @@ def test_unpin_then_gc_frees_that_file_and_keeps_the_other(tmp_path):
     assert after["blocks"] == before["blocks"] - removed, (before, after, removed)
     assert after["size"] == before["size"] - freed, (before, after, freed)
     assert after["size"] >= SIZE_B, after
-    assert after["on disk"] <= before["on disk"], (before, after)
+    # Deleted chunks leave holes in their segment file at once (the database may grow a little).
+    assert before["on disk"] - after["on disk"] >= SIZE_A // 2, (before, after)
     assert after["pins"] == 1, after
 
     # The pinned file is intact and exports byte-exact from the local store (no peers).

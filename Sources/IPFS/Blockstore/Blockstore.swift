@@ -248,7 +248,7 @@ public final class Blockstore: Sendable {
     private func insert(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool, db: Database) throws {
         if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
-        var unlinked: [Int64] = []
+        var release = SegmentFiles.Release()
         try db.inTransaction(.immediate) {
             let insertInline = try db.cachedStatement(sql: "INSERT INTO block (multihash, size, data) VALUES (?, ?, ?)")
             var large: [(key: Data, bytes: [UInt8])] = []
@@ -259,7 +259,7 @@ public final class Blockstore: Sendable {
                 if let stored = try storedLocation(key: key, db: db) {
                     guard try !isIntact(stored, key: key, comparedWith: block.bytes, db: db) else { continue }
                     logger.warning("corrupt stored block replaced", metadata: ["multihash": "\(key.map { String(format: "%02x", $0) }.joined())"])
-                    unlinked += try deleteRow(key: key, location: stored, db: db)
+                    try deleteRow(key: key, location: stored, db: db, release: &release)
                 }
                 if block.bytes.count >= Self.segmentThreshold {
                     large.append((key, block.bytes))
@@ -271,10 +271,11 @@ public final class Blockstore: Sendable {
                     try insertInline.execute(arguments: [key, buffer.count, blob])
                 }
             }
+            try dropEmptySegments(&release, db: db)
             try append(large, durable: durable, db: db)
             return .commit
         }
-        segments.remove(unlinked)
+        segments.apply(release)
     }
 
     /// Appends large blocks to the open segment (a new one when it is full) and records them;
@@ -307,13 +308,20 @@ public final class Blockstore: Sendable {
     private enum Location {
         case inline
         case segment(id: Int64, offset: Int64, size: Int)
+
+        /// From a row with columns `segment`, `offset` and `size`.
+        init(_ row: Row) {
+            if let id = row["segment"] as Int64? {
+                self = .segment(id: id, offset: row["offset"], size: row["size"])
+            } else {
+                self = .inline
+            }
+        }
     }
 
     private func storedLocation(key: Data, db: Database) throws -> Location? {
         let select = try db.cachedStatement(sql: "SELECT segment, offset, size FROM block WHERE multihash = ?")
-        guard let row = try Row.fetchOne(select, arguments: [key]) else { return nil }
-        guard let id = row["segment"] as Int64? else { return .inline }
-        return .segment(id: id, offset: row["offset"], size: row["size"])
+        return try Row.fetchOne(select, arguments: [key]).map(Location.init)
     }
 
     /// Whether the stored copy equals the verified `bytes` (Bitswap serves blocks without
@@ -343,25 +351,24 @@ public final class Blockstore: Sendable {
         }
     }
 
-    /// Deletes a block's row and its share of its segment; returns the segments left with no
-    /// live block, whose rows are gone too (unlink their files after the commit).
-    private func deleteRow(key: Data, location: Location, db: Database) throws -> [Int64] {
+    /// Deletes a block's row and its share of its segment; its bytes become a hole to punch
+    /// once the transaction has committed (``SegmentFiles/apply(_:)``).
+    private func deleteRow(key: Data, location: Location, db: Database, release: inout SegmentFiles.Release) throws {
         try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
-        guard case .segment(let id, _, let size) = location else { return [] }
+        guard case .segment(let id, let offset, let size) = location else { return }
         try db.execute(sql: "UPDATE segment SET live = live - ? WHERE id = ?", arguments: [size, id])
-        return try dropEmptySegments([id], db: db)
+        release.holes.append(.init(segment: id, offset: offset, count: size))
     }
 
-    /// Deletes the rows of those of `ids` that hold no live block; returns them.
-    private func dropEmptySegments(_ ids: some Sequence<Int64>, db: Database) throws -> [Int64] {
-        var dropped: [Int64] = []
-        for id in ids {
+    /// Deletes the rows of the segments `release` punched holes in that hold no live block
+    /// any more; their files are unlinked instead.
+    private func dropEmptySegments(_ release: inout SegmentFiles.Release, db: Database) throws {
+        for id in Set(release.holes.map(\.segment)) {
             let live = try Int64.fetchOne(db, sql: "SELECT live FROM segment WHERE id = ?", arguments: [id])
             guard let live, live <= 0 else { continue }
             try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
-            dropped.append(id)
+            release.unlinked.insert(id)
         }
-        return dropped
     }
 
     private func releaseCachedPagesPeriodically(adding count: Int) {
@@ -474,13 +481,16 @@ public final class Blockstore: Sendable {
     @discardableResult
     public func delete(_ cid: CID) throws -> Bool {
         let key = Data(cid.multihash.bytes)
-        let (deleted, unlinked) = try storage("delete") {
-            try pool.write { db -> (Bool, [Int64]) in
-                guard let location = try storedLocation(key: key, db: db) else { return (false, []) }
-                return (true, try deleteRow(key: key, location: location, db: db))
+        let (deleted, release) = try storage("delete") {
+            try pool.write { db -> (Bool, SegmentFiles.Release) in
+                var release = SegmentFiles.Release()
+                guard let location = try storedLocation(key: key, db: db) else { return (false, release) }
+                try deleteRow(key: key, location: location, db: db, release: &release)
+                try dropEmptySegments(&release, db: db)
+                return (true, release)
             }
         }
-        segments.remove(unlinked)
+        segments.apply(release)
         return deleted
     }
 
@@ -651,34 +661,29 @@ public final class Blockstore: Sendable {
                 logger.warning("cannot read links of a pinned block", metadata: ["cid": "\(cid)", "reason": "\(error)"])
             }
         }
-        var (result, unlinked) = try storage("garbage collection") {
-            try pool.write { db -> (GarbageCollection, [Int64]) in
-                let rows = try Row.fetchAll(db, sql: "SELECT multihash, size, segment FROM block")
+        var (result, release) = try storage("garbage collection") {
+            try pool.write { db -> (GarbageCollection, SegmentFiles.Release) in
+                let rows = try Row.fetchAll(db, sql: "SELECT multihash, size, segment, offset FROM block")
                 var result = GarbageCollection(removedBlocks: 0, freedBytes: 0)
-                var touched = Set<Int64>()
+                var release = SegmentFiles.Release()
                 for row in rows {
                     let key: Data = row["multihash"]
                     guard !live.contains([UInt8](key)) else { continue }
-                    let size: Int = row["size"]
-                    try db.execute(sql: "DELETE FROM block WHERE multihash = ?", arguments: [key])
-                    if let segment = row["segment"] as Int64? {
-                        try db.execute(sql: "UPDATE segment SET live = live - ? WHERE id = ?", arguments: [size, segment])
-                        touched.insert(segment)
-                    }
+                    try deleteRow(key: key, location: Location(row), db: db, release: &release)
                     result.removedBlocks += 1
-                    result.freedBytes += UInt64(size)
+                    result.freedBytes += UInt64(row["size"] as Int)
                 }
-                var unlinked = try dropEmptySegments(touched, db: db)
+                try dropEmptySegments(&release, db: db)
                 // Files no row names: left by a crash between a commit and its unlink, or by a
                 // writer that died before committing a new segment. Nobody else can be creating
                 // one now: this transaction holds the write lock.
                 let known = Set(try Int64.fetchAll(db, sql: "SELECT id FROM segment"))
-                unlinked += segments.presentIDs().filter { !known.contains($0) }
-                return (result, unlinked)
+                release.unlinked.formUnion(segments.presentIDs().filter { !known.contains($0) })
+                return (result, release)
             }
         }
-        segments.remove(unlinked)
-        unlinked = try compactSparseSegments(into: &result)
+        segments.apply(release)
+        try compactSparseSegments(into: &result)
         return result
     }
 
@@ -686,7 +691,7 @@ public final class Blockstore: Sendable {
     /// ``compactionThreshold`` of its length: its intact blocks are appended (durably) to the
     /// open segment, then it is deleted. One transaction per segment; a block whose bytes no
     /// longer match its hash is dropped on the way (as ``get(_:)`` would).
-    private func compactSparseSegments(into result: inout GarbageCollection) throws -> [Int64] {
+    private func compactSparseSegments(into result: inout GarbageCollection) throws {
         let sparse = try storage("compaction") {
             try pool.read { db in
                 try Int64.fetchAll(db, sql: """
@@ -695,7 +700,6 @@ public final class Blockstore: Sendable {
                     """, arguments: [Self.compactionThreshold])
             }
         }
-        var compacted: [Int64] = []
         for id in sparse {
             try storage("compaction") {
                 try pool.write { db in
@@ -719,11 +723,9 @@ public final class Blockstore: Sendable {
                     try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
                 }
             }
-            segments.remove([id])
-            compacted.append(id)
+            segments.apply(.init(unlinked: [id]))
             result.compactedSegments += 1
         }
-        return compacted
     }
 
     /// Bytes the store's files take on disk: the database, its WAL and the segment files.

@@ -154,10 +154,50 @@ struct SegmentFiles: Sendable {
         Glibc.close(descriptor)
     }
 
-    /// Unlinks segment files (after the commit that deleted their rows).
-    func remove(_ ids: some Sequence<Int64>) {
-        for id in ids { unlink(path(of: id)) }
+    /// What deleting blocks leaves to do to the files once the deleting transaction has
+    /// committed (never before: a rolled-back delete must find its bytes).
+    struct Release: Sendable {
+        /// A deleted block's bytes.
+        struct Hole: Sendable {
+            var segment: Int64
+            var offset: Int64
+            var count: Int
+        }
+
+        /// Segments with no live block left (their rows are deleted).
+        var unlinked: Set<Int64> = []
+        /// Bytes of deleted blocks in segments that stay.
+        var holes: [Hole] = []
     }
+
+    /// Unlinks the dead segments and punches holes where deleted blocks were in the others
+    /// (`fallocate(FALLOC_FL_PUNCH_HOLE)`), so their disk space is free at once, whether or
+    /// not the segment is ever compacted. No offset of a deleted block is written again
+    /// (appends go past a segment's recorded length), so a hole never meets live data. Where
+    /// the file system cannot punch holes, the space waits for compaction.
+    func apply(_ release: Release) {
+        for id in release.unlinked { unlink(path(of: id)) }
+        let holes = release.holes.filter { !release.unlinked.contains($0.segment) }
+        guard let punch = Self.fallocate else { return }
+        for (id, inSegment) in Dictionary(grouping: holes, by: \.segment) {
+            let descriptor = Glibc.open(path(of: id), O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            for hole in inSegment {
+                _ = punch(descriptor, Self.punchHoleKeepSize, hole.offset, Int64(hole.count))
+            }
+            Glibc.close(descriptor)
+        }
+    }
+
+    /// `FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE` (linux/falloc.h).
+    private static let punchHoleKeepSize: Int32 = 0x01 | 0x02
+
+    /// glibc's `fallocate`, looked up at run time: Swift's Glibc module does not import it (it
+    /// needs `_GNU_SOURCE`).
+    private static let fallocate: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32, Int64, Int64) -> Int32).self)
+    }()
 
     /// The ids of the segment files present.
     func presentIDs() -> [Int64] {

@@ -77,7 +77,8 @@ public final class IPFSNode: Sendable {
 
     // MARK: Fetch and export
 
-    /// Dials `peers`, fetches the DAG under `cid` over Bitswap and pins it.
+    /// Dials `peers`, fetches the DAG under `cid` over Bitswap and, once every block is
+    /// stored, pins it.
     public func fetch(
         cid: CID, from peers: [Multiaddr], options: BitswapSessionState.Options = .init(),
         progress: (@Sendable (BitswapSession.Progress) -> Void)? = nil,
@@ -97,11 +98,13 @@ public final class IPFSNode: Sendable {
         guard !peerIDs.isEmpty || peers.isEmpty else {
             throw IPFSError(.peerUnavailable, "none of the \(peers.count) peers could be dialed", underlying: lastError)
         }
-        // Pinned first, fetched under the writers lock: a leaf whose parent has not arrived yet
-        // is not reachable from the pin, and no collection may take it meanwhile.
-        try blockstore.pin(root: cid)
+        // Fetched under the writers lock, so no collection takes the blocks before they are
+        // pinned; pinned once complete. A fetch that fails leaves what it got unpinned (a
+        // retry finds it; the next collection frees it), not a pin of a DAG it does not have.
         return try await blockstore.writingBlocks {
-            try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress, stored: stored)
+            let report = try await bitswap.fetch(root: cid, from: peerIDs, options: options, progress: progress, stored: stored)
+            try blockstore.pin(root: cid)
+            return report
         }
     }
 
