@@ -163,6 +163,25 @@ import Testing
         #expect(try reopened.usage() == 4096)
     }
 
+    @Test func unpinTakesEitherCIDVersionOfADAGPBRoot() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try Blockstore(directory: directory.url)
+        let multihash = Multihash.sha256(Array("a root".utf8))
+        let v0 = try CID(version: .v0, codec: .dagPB, multihash: multihash)
+        let v1 = CID.v1(codec: .dagPB, multihash: multihash)
+        try store.pin(root: v0)
+        #expect(try store.unpin(root: v1))
+        #expect(try store.pinnedRoots().isEmpty)
+        try store.pin(root: v1)
+        #expect(try store.unpin(root: v0))
+        #expect(try !store.unpin(root: v0))
+        // Another codec over the same hash is another root.
+        try store.pin(root: v1)
+        #expect(try !store.unpin(root: CID.v1(codec: .raw, multihash: multihash)))
+        #expect(try store.pinnedRoots() == [v1])
+    }
+
     @Test func garbageCollectionKeepsPinnedDAGsOnly() throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }

@@ -549,14 +549,21 @@ public final class Blockstore: Sendable {
         }
     }
 
-    /// Removes a recursive pin; returns whether it existed. Blocks stay until garbage collection.
+    /// Removes a recursive pin, under whichever CID version it was pinned (the CIDv0 and the
+    /// CIDv1 of a DAG-PB root name the same DAG); returns whether it existed. Blocks stay until
+    /// garbage collection.
     @discardableResult
     public func unpin(root: CID) throws -> Bool {
-        let key = Data(root.bytes)
+        let v1 = CID.v1(codec: root.codec, multihash: root.multihash)
+        let forms = [root, v1] + [try? CID(version: .v0, codec: root.codec, multihash: root.multihash)].compactMap { $0 }
         return try storage("unpin") {
             try pool.write { db in
-                try db.execute(sql: "DELETE FROM pin WHERE cid = ?", arguments: [key])
-                return db.changesCount > 0
+                var removed = false
+                for key in Set(forms.map { Data($0.bytes) }) {
+                    try db.execute(sql: "DELETE FROM pin WHERE cid = ?", arguments: [key])
+                    removed = removed || db.changesCount > 0
+                }
+                return removed
             }
         }
     }
