@@ -162,6 +162,53 @@ def test_kubo_downloads_64mib_file_our_node_added(kubo, ipfs_server, big_file, t
 
 
 @pytest.mark.p2pchat
+@pytest.mark.timeout(600)
+def test_a_get_killed_midway_leaves_a_sound_store_and_the_next_get_resumes(ipfs_server, big_file, tmp_path):
+    """kill -9 of `ipfs get` part-way through 64 MiB: what it stored still verifies (no torn
+    block), it pinned nothing and wrote no output file; the next get fetches only what is
+    missing and writes the file byte-exact."""
+    import re
+    import signal
+    import time
+    path, digest = big_file
+    cid = ipfs_add(ipfs_server.client, path)
+    if ipfs_server.proc is None:
+        ipfs_server.start()
+    home = tmp_path / "fetcher"
+    client = P2PChat(str(home))
+    require_ipfs_cli(client)
+    out = str(tmp_path / "got.bin")
+    proc = subprocess.Popen([p2pchat_bin(), "--home", str(home), "ipfs", "get", cid, "--peer", ipfs_server.addr, "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    segments = home / "blocks" / "segments"
+    stored_when_killed = None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        stored = sum(f.stat().st_size for f in segments.glob("*.seg")) if segments.exists() else 0
+        if stored >= BIG // 4:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            stored_when_killed = stored
+            break
+        time.sleep(0.002)
+    assert stored_when_killed is not None, f"the get ended (exit {proc.poll()}) before a quarter was stored"
+    assert not os.path.exists(out), "a killed get left a file under the output name"
+    r = client.run("ipfs", "pin", "ls", timeout=60)
+    assert r.returncode == 0 and r.stdout.decode().strip() == "", "a killed get left a pin\n" + client.describe(r)
+    r = client.run("ipfs", "verify", timeout=120)
+    assert r.returncode == 0, "the killed get left corrupt blocks\n" + client.describe(r)
+    intact = int(re.search(r"(\d+) blocks intact, 0 corrupt", r.stdout.decode()).group(1))
+    assert intact >= 32, f"only {intact} blocks kept of the {stored_when_killed} bytes written"
+    r = client.run("ipfs", "get", cid, "--peer", ipfs_server.addr, "-o", out, timeout=300)
+    assert r.returncode == 0, "the get after the kill failed\n" + client.describe(r)
+    assert sha_file(out) == digest, "the resumed get wrote different bytes"
+    fetched = int(re.search(r" (\d+) bytes fetched", r.stdout.decode()).group(1))
+    assert fetched <= BIG - BIG // 8, f"the resumed get fetched {fetched} bytes: it did not use what was stored"
+    r = client.run("ipfs", "pin", "ls", timeout=60)
+    assert r.stdout.decode().split() == [cid], client.describe(r)
+
+
+@pytest.mark.p2pchat
 @pytest.mark.timeout(900)
 def test_we_fetch_64mib_file_kubo_added(kubo2, big_file, tmp_path):
     path, digest = big_file
