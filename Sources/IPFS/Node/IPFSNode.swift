@@ -135,7 +135,10 @@ public final class IPFSNode: Sendable {
             while true {
                 let seen = store.commits.current
                 if let bytes = fetched.take(cid.multihash) { return .init(bytes: bytes, isVerified: true) }
-                if let bytes = try store.getUnverified(cid) { return .init(bytes: bytes, isVerified: false) }
+                if let bytes = try store.getUnverified(cid) {
+                    fetched.readFromStore(cid.multihash)
+                    return .init(bytes: bytes, isVerified: false)
+                }
                 switch fetchState.outcome {
                 case .running:
                     store.commits.wait(after: seen, timeout: Self.exportPollInterval)
@@ -192,25 +195,45 @@ public final class IPFSNode: Sendable {
     ///
     /// Bounded by ``capacity`` bytes: when the export lags further behind, blocks are not kept
     /// and the export reads them from the store (verifying them) instead. Each block is taken
-    /// once.
+    /// once; a block the export has already read from the store (committed, but handed over
+    /// only after the export looked) is not kept when it arrives.
     final class FetchedBlocks: Sendable {
         /// The most block bytes held at once (a quarter of the fetch's default 128 wants).
         static let capacity = 32 << 20
         private struct State {
             var blocks: [Multihash: [UInt8]] = [:]
             var bytes = 0
+            /// Blocks the export read from the store before they were handed over here.
+            var readFromStore: Set<Multihash> = []
         }
         private let state = Mutex(State())
 
-        /// Keeps `blocks` while there is room.
+        /// Keeps `blocks` while there is room, except those the export already has.
         func add(_ blocks: [(cid: CID, bytes: [UInt8])]) {
             state.withLock { state in
-                for block in blocks where state.bytes + block.bytes.count <= Self.capacity {
+                for block in blocks {
+                    guard state.readFromStore.remove(block.cid.multihash) == nil else { continue }
+                    guard state.bytes + block.bytes.count <= Self.capacity else { continue }
                     guard state.blocks.updateValue(block.bytes, forKey: block.cid.multihash) == nil else { continue }
                     state.bytes += block.bytes.count
                 }
             }
         }
+
+        /// The export read the block with `key` from the store: drop a copy held here, or skip
+        /// it when it is handed over later.
+        func readFromStore(_ key: Multihash) {
+            state.withLock { state in
+                if let bytes = state.blocks.removeValue(forKey: key) {
+                    state.bytes -= bytes.count
+                } else {
+                    state.readFromStore.insert(key)
+                }
+            }
+        }
+
+        /// The bytes held (tests).
+        var heldBytes: Int { state.withLock { $0.bytes } }
 
         /// Removes and returns the block with `key`, if held.
         func take(_ key: Multihash) -> [UInt8]? {
