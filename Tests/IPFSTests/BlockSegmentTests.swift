@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Multiformats
+import Synchronization
 import Testing
 
 @testable import IPFS
@@ -148,6 +149,49 @@ import Testing
         _ = try store.collectGarbage()
         #expect(segmentFiles(directory) == ["1.seg"])
         for block in all { #expect(try store.get(block.cid) == block.bytes) }
+    }
+
+    @Test func readersRacingCompactionInAnotherStoreNeverLoseOrMisreadABlock() async throws {
+        // Another store on the directory (another process) keeps compacting the segment that
+        // holds the pinned block, moving it and unlinking the old file after each commit;
+        // this store keeps reading it. A read whose snapshot predates a move meets an unlinked
+        // segment: it must look again, never report the block corrupt or delete it.
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let reader = try Blockstore(directory: directory.url, segmentLimit: 200 << 10)
+        let collector = try Blockstore(directory: directory.url, segmentLimit: 200 << 10)
+        let kept = blocks(1, seed: 11)[0]
+        try reader.put(kept.bytes, for: kept.cid)
+        try reader.pin(root: kept.cid)
+        let rounds = 60
+        final class Flag: Sendable { let raised = Mutex(false) }
+        let done = Flag()
+        let fill = (0..<rounds).map { blocks(4, seed: UInt64(100 + $0)) }
+        async let compactions: Int = Task.detached { () -> Int in
+            defer { done.raised.withLock { $0 = true } }
+            var compacted = 0
+            for round in 0..<rounds {
+                // One at a time: they fill the kept block's segment, then newer ones; once
+                // they are collected its segment is mostly dead and gets rewritten.
+                for block in fill[round] { try collector.put(block.bytes, for: block.cid) }
+                compacted += try collector.collectGarbage().compactedSegments
+            }
+            return compacted
+        }.value
+        async let reads: Int = Task.detached { () throws -> Int in
+            var count = 0
+            while !done.raised.withLock({ $0 }) {
+                let bytes = try reader.get(kept.cid)
+                #expect(bytes == kept.bytes)
+                count += 1
+            }
+            return count
+        }.value
+        let (compacted, read) = try await (compactions, reads)
+        #expect(compacted >= rounds / 2)
+        #expect(read > 0)
+        #expect(try reader.get(kept.cid) == kept.bytes)
+        #expect(try collector.count() == 1)
     }
 
     @Test func aMissingSegmentIsReportedAsCorruptAndItsBlocksRemoved() throws {

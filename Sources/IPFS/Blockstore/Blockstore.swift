@@ -257,7 +257,7 @@ public final class Blockstore: Sendable {
                 let key = Data(block.cid.multihash.bytes)
                 guard seen.insert(key).inserted else { continue }
                 if let stored = try storedLocation(key: key, db: db) {
-                    guard try !isIntact(stored, key: key, comparedWith: block.bytes, db: db) else { continue }
+                    guard try !isIntact(key: key, comparedWith: block.bytes, db: db) else { continue }
                     logger.warning("corrupt stored block replaced", metadata: ["multihash": "\(key.map { String(format: "%02x", $0) }.joined())"])
                     try deleteRow(key: key, location: stored, db: db, release: &release)
                 }
@@ -326,28 +326,12 @@ public final class Blockstore: Sendable {
 
     /// Whether the stored copy equals the verified `bytes` (Bitswap serves blocks without
     /// re-hashing them, so storing a block again is when a rotted copy is found). A byte
-    /// comparison, no hash.
-    private func isIntact(_ location: Location, key: Data, comparedWith bytes: [UInt8], db: Database) throws -> Bool {
-        switch location {
-        case .segment(let id, let offset, let size):
-            guard size == bytes.count else { return false }
-            do {
-                return try segments.read(id, at: offset, count: size) == bytes
-            } catch let error as IPFSError where error.code == .corruptBlock {
-                return false
-            }
-        case .inline:
-            let select = try db.cachedStatement(sql: "SELECT data FROM block WHERE multihash = ?")
-            let cursor = try Row.fetchCursor(select, arguments: [key])
-            return try withExtendedLifetime(cursor) {
-                guard let row = try cursor.next() else { return false }
-                return try row.withUnsafeData(atIndex: 0) { data in
-                    guard let data else { return bytes.isEmpty }
-                    return data.count == bytes.count && (bytes.isEmpty || data.withUnsafeBytes { stored in
-                        bytes.withUnsafeBytes { new in memcmp(stored.baseAddress!, new.baseAddress!, new.count) == 0 }
-                    })
-                }
-            }
+    /// comparison, no hash; a copy that cannot be read (segment missing or short) is not intact.
+    private func isIntact(key: Data, comparedWith bytes: [UInt8], db: Database) throws -> Bool {
+        do {
+            return try storedBytes(key: key, db: db) == bytes
+        } catch let error as IPFSError where error.code == .corruptBlock {
+            return false
         }
     }
 
@@ -390,24 +374,49 @@ public final class Blockstore: Sendable {
 
     /// The block's bytes, verified against its hash, or `nil` if absent.
     ///
-    /// - Throws: ``IPFSError`` `.corruptBlock` if the stored bytes no longer match; the block
-    ///   has then been deleted (fetch it again).
+    /// - Throws: ``IPFSError`` `.corruptBlock` if the stored bytes no longer match (or their
+    ///   segment is missing or short); the block has then been deleted (fetch it again).
     public func get(_ cid: CID) throws -> [UInt8]? {
-        let stored: [UInt8]?
         do {
-            stored = try getUnverified(cid)
-        } catch let error as IPFSError where error.code == .corruptBlock {
-            logger.error("corrupt block removed", metadata: ["cid": "\(cid)", "reason": "\(error.message)"])
-            _ = try? delete(cid)
-            throw IPFSError(.corruptBlock, "stored block \(cid) is damaged (\(error.message)); it was removed")
+            guard let bytes = try getUnverified(cid) else { return nil }
+            if cid.multihash.matches(bytes) { return bytes }
+        } catch let error as IPFSError where error.code == .corruptBlock {}
+        return try removeIfCorrupt(cid)
+    }
+
+    /// A read found `cid` bad. Looks again under the write lock, where no delete, move
+    /// (compaction) or repair can come between the row and its bytes: those free the old bytes
+    /// (unlink, hole) only after their commit, so a read whose snapshot predates the commit can
+    /// meet freed bytes under a row that no longer exists. Returns the bytes if they are good
+    /// after all, `nil` if the block is gone; otherwise deletes it and throws.
+    private func removeIfCorrupt(_ cid: CID) throws -> [UInt8]? {
+        let key = Data(cid.multihash.bytes)
+        enum Finding { case absent, intact([UInt8]), corrupt(String) }
+        let (finding, release) = try storage("get") {
+            try pool.write { db -> (Finding, SegmentFiles.Release) in
+                var release = SegmentFiles.Release()
+                guard let location = try storedLocation(key: key, db: db) else { return (.absent, release) }
+                let reason: String
+                do {
+                    let bytes = try storedBytes(key: key, db: db) ?? []
+                    if cid.multihash.matches(bytes) { return (.intact(bytes), release) }
+                    reason = "does not match its hash"
+                } catch let error as IPFSError where error.code == .corruptBlock {
+                    reason = "is damaged (\(error.message))"
+                }
+                try deleteRow(key: key, location: location, db: db, release: &release)
+                try dropEmptySegments(&release, db: db)
+                return (.corrupt(reason), release)
+            }
         }
-        guard let bytes = stored else { return nil }
-        guard cid.multihash.matches(bytes) else {
-            logger.error("corrupt block removed", metadata: ["cid": "\(cid)"])
-            _ = try? delete(cid)
-            throw IPFSError(.corruptBlock, "stored block \(cid) does not match its hash; it was removed")
+        segments.apply(release)
+        switch finding {
+        case .absent: return nil
+        case .intact(let bytes): return bytes
+        case .corrupt(let reason):
+            logger.error("corrupt block removed", metadata: ["cid": "\(cid)", "reason": "\(reason)"])
+            throw IPFSError(.corruptBlock, "stored block \(cid) \(reason); it was removed")
         }
-        return bytes
     }
 
     /// The stored bytes without the hash check, for a reader that checks them itself (the
@@ -418,29 +427,28 @@ public final class Blockstore: Sendable {
     ///   short (``get(_:)`` then removes the block).
     func getUnverified(_ cid: CID) throws -> [UInt8]? {
         let key = Data(cid.multihash.bytes)
+        let read = { try self.storage("get") { try self.pool.read { db in try self.storedBytes(key: key, db: db) } } }
         do {
-            return try storage("get") {
-                try pool.read { db -> [UInt8]? in
-                    let statement = try db.cachedStatement(sql: "SELECT segment, offset, size, data FROM block WHERE multihash = ?")
-                    // A cursor row is not copied: the blob goes once from SQLite's buffer to the
-                    // array. The row is only valid while its cursor lives.
-                    let cursor = try Row.fetchCursor(statement, arguments: [key])
-                    return try withExtendedLifetime(cursor) {
-                        guard let row = try cursor.next() else { return nil }
-                        if let segment = row[0] as Int64? {
-                            // Read inside the read transaction: the segment cannot be compacted
-                            // away by this process meanwhile.
-                            return try segments.read(segment, at: row[1], count: row[2])
-                        }
-                        return try row.withUnsafeData(atIndex: 3) { data in data.map { [UInt8]($0) } ?? [] }
-                    }
-                }
-            }
+            return try read()
         } catch let error as IPFSError where error.code == .corruptBlock {
-            // Another process may have deleted the block and unlinked its segment after this
-            // read's snapshot: then the block is simply absent.
-            guard try has(cid) else { return nil }
-            throw error
+            // Compaction may have moved the block and unlinked its old segment after this
+            // read's snapshot was taken; a new snapshot sees where it went (or that it is gone).
+            return try read()
+        }
+    }
+
+    /// The bytes of the block with `key`, from its row or its segment; `nil` if absent.
+    private func storedBytes(key: Data, db: Database) throws -> [UInt8]? {
+        let statement = try db.cachedStatement(sql: "SELECT segment, offset, size, data FROM block WHERE multihash = ?")
+        // A cursor row is not copied: the blob goes once from SQLite's buffer to the array. The
+        // row is only valid while its cursor lives.
+        let cursor = try Row.fetchCursor(statement, arguments: [key])
+        return try withExtendedLifetime(cursor) {
+            guard let row = try cursor.next() else { return nil }
+            if let segment = row[0] as Int64? {
+                return try segments.read(segment, at: row[1], count: row[2])
+            }
+            return try row.withUnsafeData(atIndex: 3) { data in data.map { [UInt8]($0) } ?? [] }
         }
     }
 
@@ -694,22 +702,28 @@ public final class Blockstore: Sendable {
         return result
     }
 
-    /// Rewrites every segment but the open one whose live bytes fell under
-    /// ``compactionThreshold`` of its length: its intact blocks are appended (durably) to the
-    /// open segment, then it is deleted. One transaction per segment; a block whose bytes no
-    /// longer match its hash is dropped on the way (as ``get(_:)`` would).
+    /// Rewrites every segment whose live bytes fell under ``compactionThreshold`` of its
+    /// length, except the newest while it is less than half full (it is still being filled):
+    /// its intact blocks are appended (durably) to the open segment, then it is deleted. One
+    /// transaction per segment, which deletes the segment's row before appending, so the
+    /// blocks never go back into it; a block whose bytes no longer match its hash is dropped
+    /// on the way (as ``get(_:)`` would).
     private func compactSparseSegments(into result: inout GarbageCollection) throws {
+        let sparseCondition = """
+            live < length * ? AND (id < (SELECT MAX(id) FROM segment) OR length >= ?)
+            """
+        let arguments: StatementArguments = [Self.compactionThreshold, segmentLimit / 2]
         let sparse = try storage("compaction") {
-            try pool.read { db in
-                try Int64.fetchAll(db, sql: """
-                    SELECT id FROM segment
-                    WHERE id < (SELECT MAX(id) FROM segment) AND live < length * ?
-                    """, arguments: [Self.compactionThreshold])
-            }
+            try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM segment WHERE \(sparseCondition)", arguments: arguments) }
         }
         for id in sparse {
-            try storage("compaction") {
-                try pool.write { db in
+            let compacted = try storage("compaction") {
+                try pool.write { db -> Bool in
+                    // Another process may have compacted or filled it since.
+                    guard try Bool.fetchOne(db, sql: "SELECT 1 FROM segment WHERE id = ? AND \(sparseCondition)", arguments: [id] + arguments) == true else {
+                        return false
+                    }
+                    try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
                     let rows = try Row.fetchAll(db, sql: "SELECT multihash, offset, size FROM block WHERE segment = ?", arguments: [id])
                     for start in stride(from: 0, to: rows.count, by: Self.importBatchSize) {
                         var moved: [(key: Data, bytes: [UInt8])] = []
@@ -727,9 +741,10 @@ public final class Blockstore: Sendable {
                         }
                         try append(moved, durable: true, db: db)
                     }
-                    try db.execute(sql: "DELETE FROM segment WHERE id = ?", arguments: [id])
+                    return true
                 }
             }
+            guard compacted else { continue }
             segments.apply(.init(unlinked: [id]))
             result.compactedSegments += 1
         }
