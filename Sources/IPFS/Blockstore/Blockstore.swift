@@ -75,12 +75,16 @@ public final class Blockstore: Sendable {
         try self.init(directory: directory, logger: logger, segmentLimit: Self.defaultSegmentLimit)
     }
 
-    /// Opens the store with another segment size (tests: several segments from little data).
-    init(directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore"), segmentLimit: Int64) throws {
+    /// Opens the store with another segment size (tests: several segments from little data)
+    /// and, for tests, a hook run before each segment read.
+    init(
+        directory: URL, logger: Logger = Logger(label: "p2pchat.ipfs.blockstore"), segmentLimit: Int64,
+        beforeSegmentRead: (@Sendable (Int64) -> Void)? = nil
+    ) throws {
         self.directory = directory
         self.logger = logger
         self.segmentLimit = segmentLimit
-        segments = SegmentFiles(store: directory)
+        segments = SegmentFiles(store: directory, beforeRead: beforeSegmentRead)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var configuration = Configuration()

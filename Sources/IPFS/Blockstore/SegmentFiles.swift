@@ -20,8 +20,12 @@ struct SegmentFiles: Sendable {
     /// The file name suffix.
     static let fileExtension = "seg"
 
-    init(store: URL) {
+    /// Runs before each read opens its file (tests: to act between a read's row and its bytes).
+    let beforeRead: (@Sendable (Int64) -> Void)?
+
+    init(store: URL, beforeRead: (@Sendable (Int64) -> Void)? = nil) {
         directory = store.appendingPathComponent(Self.directoryName, isDirectory: true)
+        self.beforeRead = beforeRead
     }
 
     func path(of id: Int64) -> String {
@@ -116,6 +120,7 @@ struct SegmentFiles: Sendable {
     /// - Throws: ``IPFSError`` `.corruptBlock` if the file is missing or shorter than the
     ///   block; `.storageFailed` on other I/O errors.
     func read(_ id: Int64, at offset: Int64, count: Int) throws -> [UInt8] {
+        beforeRead?(id)
         let descriptor = Glibc.open(path(of: id), O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw IPFSError(.corruptBlock, "segment file \(path(of: id)) is missing") }
