@@ -167,9 +167,11 @@ import Testing
         let rounds = 60
         final class Flag: Sendable { let raised = Mutex(false) }
         let done = Flag()
+        let reading = Flag()
         let fill = (0..<rounds).map { blocks(4, seed: UInt64(100 + $0)) }
         async let compactions: Int = Task.detached { () -> Int in
             defer { done.raised.withLock { $0 = true } }
+            while !reading.raised.withLock({ $0 }) { usleep(1000) }
             var compacted = 0
             for round in 0..<rounds {
                 // One at a time: they fill the kept block's segment, then newer ones; once
@@ -181,11 +183,12 @@ import Testing
         }.value
         async let reads: Int = Task.detached { () throws -> Int in
             var count = 0
-            while !done.raised.withLock({ $0 }) {
+            repeat {
                 let bytes = try reader.get(kept.cid)
                 #expect(bytes == kept.bytes)
                 count += 1
-            }
+                if count == 1 { reading.raised.withLock { $0 = true } }
+            } while !done.raised.withLock({ $0 })
             return count
         }.value
         let (compacted, read) = try await (compactions, reads)
