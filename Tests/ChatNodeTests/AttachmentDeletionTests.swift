@@ -90,6 +90,28 @@ struct AttachmentDeletionTests {
         #expect(try !store.has(cid))  // collected when the writer ended
         #expect(try storage.collectGarbage()?.removedBlocks == 0)
     }
+
+    @Test("a collection another process's writer made skip is tried again once it is done")
+    func collectionDeferredByAnotherProcessIsRetried() throws {
+        let home = URL(fileURLWithPath: "/tmp/cn-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let storage = AttachmentStorage(home: home)
+        let store = try storage.blockstore()
+        let bytes = patternBytes(20_000)
+        let cid = CID.v1(codec: .raw, multihash: .sha256(bytes))
+        try store.put(bytes, for: cid)
+        #expect(storage.retryDeferredCollection() == nil)  // nothing was deferred
+        // Another process (its own lock descriptor) is writing blocks.
+        let otherProcess = try Blockstore.WritersLock(directory: store.directory)
+        try otherProcess.acquireShared(wait: true)
+        #expect(try storage.collectGarbage() == nil)
+        #expect(storage.retryDeferredCollection() == nil)  // still writing
+        #expect(try store.has(cid))
+        otherProcess.release()
+        #expect(storage.retryDeferredCollection()?.removedBlocks == 1)
+        #expect(try !store.has(cid))
+        #expect(storage.retryDeferredCollection() == nil)  // done: nothing due any more
+    }
 }
 
 /// How many blocks of the DAG under `root` are not in `store`.

@@ -127,6 +127,7 @@ public final class AttachmentFetcher: Sendable {
     /// One pass: records for new attachment messages, then every due fetch in turn. Returns
     /// when the next failed one is due.
     func pass() async throws -> Date? {
+        account.attachmentStorage.retryDeferredCollection()
         let database = account.database
         for message in try await database.messagesWithoutAttachment(kind: .attachment) {
             try await adopt(message)

@@ -23,6 +23,9 @@ final class AttachmentStorage: Sendable {
     private struct Writers {
         var count = 0
         var isCollectionPending = false
+        /// A collection found another process writing and did nothing; it is tried again by
+        /// ``retryDeferredCollection()``.
+        var isDeferredByAnotherProcess = false
     }
 
     let home: URL
@@ -72,7 +75,7 @@ final class AttachmentStorage: Sendable {
 
     /// Deletes every block no pin reaches, now; or, while blocks are being written in this
     /// process, once the last writer ends (then returns `nil`). While another process writes,
-    /// nothing is collected and it returns `nil` too; the next collection frees those blocks.
+    /// nothing is collected and it returns `nil` too; ``retryDeferredCollection()`` tries again.
     func collectGarbage() throws -> Blockstore.GarbageCollection? {
         let store = try blockstore()
         return try writers.withLock { writers in
@@ -81,11 +84,33 @@ final class AttachmentStorage: Sendable {
                 return nil
             }
             let collected = try store.collectGarbage()
+            writers.isDeferredByAnotherProcess = collected.deferredForWriters
             guard !collected.deferredForWriters else {
-                logger.info("block collection skipped: another process is writing blocks")
+                logger.info("block collection skipped: another process is writing blocks; will try again")
                 return nil
             }
             return collected
+        }
+    }
+
+    /// Runs a collection that another process's writers made skip, if there is one and no
+    /// writer of this process is at work; the node's attachment loop calls it on every pass
+    /// (at least once a minute). Returns what it collected, `nil` if nothing was due or it had
+    /// to skip again.
+    @discardableResult
+    func retryDeferredCollection() -> Blockstore.GarbageCollection? {
+        writers.withLock { writers in
+            guard writers.isDeferredByAnotherProcess, writers.count == 0 else { return nil }
+            do {
+                let collected = try blockstore().collectGarbage()
+                writers.isDeferredByAnotherProcess = collected.deferredForWriters
+                guard !collected.deferredForWriters else { return nil }
+                logger.info("deferred block collection", metadata: ["blocks": "\(collected.removedBlocks)", "bytes": "\(collected.freedBytes)"])
+                return collected
+            } catch {
+                logger.warning("deferred block collection failed", metadata: ["reason": "\(error)"])
+                return nil
+            }
         }
     }
 
