@@ -103,6 +103,7 @@ struct AttachmentTests {
                             let storage = try await clientB.execute(uri: "/api/storage", method: .get, headers: authorized(serverB)) { try decode(StorageJSON.self, $0) }
                             #expect(storage.attachments.map(\.messageID).contains(sentID))
                             #expect(storage.attachments.first { $0.messageID == sentID }?.localBytes == Int64(bytes.count))
+                            #expect(storage.blockstore.diskBytes >= storage.blockstore.bytes - 64 << 10)
                             let deleted = try await clientB.execute(
                                 uri: "/api/storage/attachments/delete", method: .post, headers: authorized(serverB), body: try json(["olderThanDays": 0])
                             ) { try decode(DeletedAttachmentsJSON.self, $0) }

@@ -274,8 +274,11 @@ struct StorageJSON: ResponseCodable, Sendable {
     }
     struct Blockstore: Codable, Sendable {
         var available: Bool
+        /// Bytes of block data.
         var bytes: Int64
         var blocks: Int
+        /// Bytes its files take on disk (database, log and segment files).
+        var diskBytes: Int64
     }
     var database: Database
     var blockstore: Blockstore

@@ -139,10 +139,11 @@ extension ChatWebBackend {
         for suffix in ["", "-wal", "-shm"] {
             databaseBytes += Self.fileSize(path + suffix)
         }
-        var blocks = StorageJSON.Blockstore(available: false, bytes: 0, blocks: 0)
+        var blocks = StorageJSON.Blockstore(available: false, bytes: 0, blocks: 0, diskBytes: 0)
         if let store = openBlockstore() {
             blocks = StorageJSON.Blockstore(
-                available: true, bytes: Int64(clamping: (try? store.usage()) ?? 0), blocks: (try? store.count()) ?? 0)
+                available: true, bytes: Int64(clamping: (try? store.usage()) ?? 0), blocks: (try? store.count()) ?? 0,
+                diskBytes: Int64(clamping: store.diskUsage()))
         }
         return StorageJSON(
             database: .init(path: path, bytes: databaseBytes), blockstore: blocks, attachments: try await attachments(),

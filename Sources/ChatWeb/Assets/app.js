@@ -547,7 +547,7 @@ async function loadStorage() {
   const localBytes = data.attachments.reduce((a, b) => a + b.localBytes, 0);
   $("storage-cards").replaceChildren(
     card("Messages database", formatBytes(data.database.bytes), data.database.path),
-    card("Block store", data.blockstore.available ? formatBytes(data.blockstore.bytes) : "—", data.blockstore.available ? `${data.blockstore.blocks} blocks` : "not created yet"),
+    card("Block store", data.blockstore.available ? formatBytes(data.blockstore.bytes) : "—", data.blockstore.available ? `${data.blockstore.blocks} blocks · ${formatBytes(data.blockstore.diskBytes)} on disk` : "not created yet"),
     card("Attachments", formatBytes(localBytes), `${data.attachments.length} files`),
     card("Mailboxes", String(data.mailboxes.length), data.mailboxes.length ? "in use" : "none yet"));
   const name = (id) => (state.contacts.get(id) || {}).name || "?";
