@@ -40,6 +40,26 @@ struct EventTests {
         #expect(try events[0].json() == #"{"contactID":1,"online":true,"peerID":"p1","type":"presence"}"#)
     }
 
+    @Test("a socket's greeting waits for the monitor's baseline; shutdown releases it too")
+    func greetingWaitsForBaseline() async throws {
+        let hub = EventHub()
+        let greeted = Mutex(false)
+        let waiter = Task {
+            await hub.waitUntilReady()
+            greeted.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!greeted.withLock { $0 })
+        hub.markReady()
+        await waiter.value
+        #expect(greeted.withLock { $0 })
+        await hub.waitUntilReady()  // once ready, at once
+        let closing = EventHub()
+        let released = Task { await closing.waitUntilReady() }
+        closing.finish()
+        await released.value
+    }
+
     @Test("the socket needs the token and our Origin")
     func socketRefusals() async throws {
         try await withTemporaryHome { home in

@@ -58,7 +58,15 @@ final class ChangeMonitor: Service, Sendable {
     }
 
     private func refreshLoop() async {
+        // The baseline, at once rather than at the first trigger: sockets greet their browser
+        // only after it (`EventHub.waitUntilReady`).
         var current: ChangeSnapshot?
+        do {
+            current = try await snapshot()
+        } catch {
+            logger.warning("cannot read the node's state for the web UI", metadata: ["reason": "\(error)"])
+        }
+        hub.markReady()
         for await _ in triggers {
             guard !Task.isCancelled else { return }
             do {

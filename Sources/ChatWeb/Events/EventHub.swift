@@ -10,6 +10,9 @@ final class EventHub: Sendable {
         var nextID = 0
         var subscribers: [Int: AsyncStream<WebEvent>.Continuation] = [:]
         var isFinished = false
+        /// Whether the publisher has its baseline: events from then on reach subscribers.
+        var isReady = false
+        var readyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -34,6 +37,30 @@ final class EventHub: Sendable {
         return stream
     }
 
+    /// The publisher has taken the state it diffs against: every change after this point is
+    /// published.
+    func markReady() {
+        let waiters = state.withLock { state in
+            state.isReady = true
+            defer { state.readyWaiters = [] }
+            return state.readyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once ``markReady()`` (or ``finish()``) has been called: a subscriber that waits
+    /// for it before greeting its browser promises events for every change after the greeting.
+    func waitUntilReady() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state in
+                if state.isReady || state.isFinished { return true }
+                state.readyWaiters.append(waiter)
+                return false
+            }
+            if ready { waiter.resume() }
+        }
+    }
+
     /// How many subscribers are connected.
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
@@ -48,11 +75,15 @@ final class EventHub: Sendable {
 
     /// Ends every subscription (server shutdown).
     func finish() {
-        let subscribers = state.withLock { state in
+        let (subscribers, waiters) = state.withLock { state in
             state.isFinished = true
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
+            defer {
+                state.subscribers = [:]
+                state.readyWaiters = []
+            }
+            return (Array(state.subscribers.values), state.readyWaiters)
         }
         for subscriber in subscribers { subscriber.finish() }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -15,6 +15,9 @@ enum EventSocket {
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let events = hub.subscribe()
+            // Greet only once the monitor has its baseline: a change made after the greeting
+            // (a message sent right away) is then never folded into the baseline unseen.
+            await hub.waitUntilReady()
             try await outbound.write(.text(WebEvent.hello(peerID: peerID).json()))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
