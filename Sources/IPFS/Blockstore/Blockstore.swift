@@ -27,8 +27,11 @@ import Synchronization
 public final class Blockstore: Sendable {
     /// The largest block accepted, 2 MiB (libp2p.md §6: keep blocks ≤ 2 MiB; Kubo's limit).
     public static let maxBlockSize = 2 << 20
-    /// The SQLite page size of new stores (SQLite's largest): blocks are mostly 256 KiB blobs.
-    static let pageSize = 65_536
+    /// The SQLite page size of new stores, SQLite's default 4 KiB: large blocks live in
+    /// segments, so the database holds rows and small blocks, and a commit of a fetched
+    /// message's rows writes a few small pages to the log. (Stores made before segments
+    /// existed keep the 64 KiB pages they were created with.)
+    static let pageSize = 4096
     /// The database file name inside the store directory.
     public static let databaseFileName = "blocks.sqlite"
     /// Blocks of this many bytes or more go to segment files; smaller ones (DAG nodes, mailbox
@@ -89,8 +92,7 @@ public final class Blockstore: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.prepareDatabase { db in
-                // Only takes effect while the file is still empty: new stores get large pages,
-                // so a 256 KiB block is 4 pages (4 WAL frames, 4 writes), not 64.
+                // Only takes effect while the file is still empty.
                 try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
