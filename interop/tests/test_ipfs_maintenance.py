@@ -118,7 +118,10 @@ def test_gc_with_nothing_to_collect_reports_zero(tmp_path):
     cid = ipfs_add(client, path)
     before = stat(client)
     assert gc(client)[:2] == (0, 0), "gc removed blocks of a pinned file"
-    assert stat(client) == before
+    after = stat(client)
+    # Blocks, data and pins unchanged; the database's log may grow by a page or two.
+    assert {k: v for k, v in after.items() if k != "on disk"} == {k: v for k, v in before.items() if k != "on disk"}
+    assert abs(after["on disk"] - before["on disk"]) <= 256 * 1024, (before, after)
     out = str(tmp_path / "f.out")
     r = client.run("ipfs", "get", cid, "-o", out, timeout=120)
     assert r.returncode == 0 and sha_file(out) == digest, client.describe(r)
