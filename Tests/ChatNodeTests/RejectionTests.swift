@@ -85,6 +85,14 @@ struct RejectionTests {
                         try await until("first message delivered") {
                             try await alice.database.message(id: first.message.id)?.state == .delivered
                         }
+                        // The receipt is recorded a moment before the session it came in is
+                        // stored: wait for that too, or stopping now may leave the session
+                        // awaiting its first reply (and the next envelopes prekey messages).
+                        let bobOnAlice = try await alice.contact(named: "bob")
+                        try await until("alice's session has seen bob's reply") {
+                            guard let stored = try await alice.database.loadSession(contactID: bobOnAlice.id) else { return false }
+                            return try !Session(serialized: Array(stored.state)).isAwaitingFirstReply
+                        }
                     }
                     let nodeA = makeNode(alice)  // never run: we deliver its envelopes by hand
                     let nodeB2 = makeNode(bob)
