@@ -109,7 +109,8 @@ struct IPFSCommand: AsyncParsableCommand {
                 }
             }
             progress.finish()
-            Output.line("\(root) \(report.blocksFetched) blocks \(report.bytesFetched) bytes fetched -> \(url.path)")
+            let already = report.blocksAlreadyPresent > 0 ? " (\(report.blocksAlreadyPresent) blocks were already stored)" : ""
+            Output.line("\(root) \(report.blocksFetched) blocks \(report.bytesFetched) bytes fetched -> \(url.path)\(already)")
         }
     }
 

@@ -204,6 +204,8 @@ def test_a_get_killed_midway_leaves_a_sound_store_and_the_next_get_resumes(ipfs_
     assert sha_file(out) == digest, "the resumed get wrote different bytes"
     fetched = int(re.search(r" (\d+) bytes fetched", r.stdout.decode()).group(1))
     assert fetched <= BIG - BIG // 8, f"the resumed get fetched {fetched} bytes: it did not use what was stored"
+    present = int(re.search(r"\((\d+) blocks were already stored\)", r.stdout.decode()).group(1))
+    assert present >= intact - 1, (present, intact)
     r = client.run("ipfs", "pin", "ls", timeout=60)
     assert r.stdout.decode().split() == [cid], client.describe(r)
 
