@@ -66,8 +66,17 @@ import Testing
     }
 }
 
-/// Whether `path` is on tmpfs (its pages are the file's only copy: never dropped).
+/// Whether `path` is on tmpfs (its pages are the file's only copy: never dropped), from the
+/// longest mount point in `/proc/mounts` that contains it.
 func isOnTmpfs(_ path: String) -> Bool {
-    var info = statfs()
-    return statfs(path, &info) == 0 && info.f_type == 0x0102_1994  // TMPFS_MAGIC
+    guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return false }
+    var best: (point: String, type: String)?
+    for line in mounts.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        guard fields.count >= 3 else { continue }
+        let point = String(fields[1])
+        let within = point == "/" || path == point || path.hasPrefix(point + "/")
+        if within, point.count > (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+    }
+    return best?.type == "tmpfs"
 }
