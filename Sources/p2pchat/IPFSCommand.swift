@@ -38,6 +38,22 @@ struct IPFSCommand: AsyncParsableCommand {
         }
     }
 
+    /// Runs `body` on the home's block store alone (no identity, no host): the offline
+    /// maintenance commands. A failure becomes "cannot `what`: …".
+    static func withBlockstore<T>(_ global: GlobalOptions, _ what: String, _ body: (Blockstore) throws -> T) throws -> T {
+        let home = try global.openHome()
+        let store: Blockstore
+        do {
+            store = try Blockstore(home: home.directory, logger: try global.makeLogger())
+        } catch {
+            throw CLIError("cannot open the block store in \(home.directory.path)/blocks: \(error)")
+        }
+        defer { try? store.close() }
+        do { return try body(store) } catch let error as CLIError { throw error } catch {
+            throw CLIError("cannot \(what): \(error)")
+        }
+    }
+
     /// `268499314 bytes (256.1 MiB)`: exact for scripts, rounded for people.
     static func describe(bytes: UInt64) -> String {
         bytes < 1024 ? "\(bytes) bytes" : "\(bytes) bytes (\(AttachmentSummary.format(bytes: bytes)))"
@@ -166,13 +182,9 @@ struct IPFSCommand: AsyncParsableCommand {
 
         func run() async throws {
             let progress = TransferProgress(label: "verifying")
-            let result = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
-                do {
-                    return try node.blockstore.verifyAll { checked, total in
-                        progress.update(bytes: UInt64(checked), total: UInt64(total), unit: "blocks")
-                    }
-                } catch {
-                    throw CLIError("cannot verify the block store: \(error)")
+            let result = try IPFSCommand.withBlockstore(parent.root.global, "verify the block store") { store in
+                try store.verifyAll { checked, total in
+                    progress.update(bytes: UInt64(checked), total: UInt64(total), unit: "blocks")
                 }
             }
             progress.finish()
@@ -186,22 +198,17 @@ struct IPFSCommand: AsyncParsableCommand {
     struct Stat: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the block store's size: blocks, bytes of block data, bytes on disk, pinned roots.",
-            discussion: "Bytes on disk exceed the block data by free database pages and dead bytes in segment files: `ipfs gc` deletes what no pin reaches and compacts a full segment once most of it is dead.")
+            discussion: "Bytes on disk exceed the block data by the database's own pages and log; a deleted block's space in its segment file is freed at once (where the file system can punch holes, else when `ipfs gc` compacts the segment).")
         @ParentCommand var parent: IPFSCommand
 
         func run() async throws {
-            let lines = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
-                let store = node.blockstore
-                do {
-                    return [
-                        "blocks: \(try store.count())",
-                        "size: \(IPFSCommand.describe(bytes: try store.usage()))",
-                        "on disk: \(IPFSCommand.describe(bytes: store.diskUsage()))",
-                        "pins: \(try store.pinnedRoots().count)",
-                    ]
-                } catch {
-                    throw CLIError("cannot read the block store in \(store.directory.path): \(error)")
-                }
+            let lines = try IPFSCommand.withBlockstore(parent.root.global, "read the block store") { store in
+                [
+                    "blocks: \(try store.count())",
+                    "size: \(IPFSCommand.describe(bytes: try store.usage()))",
+                    "on disk: \(IPFSCommand.describe(bytes: store.diskUsage()))",
+                    "pins: \(try store.pinnedRoots().count)",
+                ]
             }
             for line in lines { Output.line(line) }
         }
@@ -216,11 +223,7 @@ struct IPFSCommand: AsyncParsableCommand {
         @ParentCommand var parent: IPFSCommand
 
         func run() async throws {
-            let result = try await IPFSCommand.withNode(parent.root.global, network: false) { node, _ in
-                do { return try node.blockstore.collectGarbage() } catch {
-                    throw CLIError("cannot collect garbage in \(node.blockstore.directory.path): \(error)")
-                }
-            }
+            let result = try IPFSCommand.withBlockstore(parent.root.global, "collect garbage") { try $0.collectGarbage() }
             if result.deferredForWriters {
                 throw CLIError("nothing collected: another process (a running import or fetch) is writing blocks to this store; run `p2pchat ipfs gc` again when it has finished")
             }
@@ -240,11 +243,7 @@ struct IPFSCommand: AsyncParsableCommand {
             @ParentCommand var parent: Pin
 
             func run() async throws {
-                let roots = try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
-                    do { return try node.blockstore.pinnedRoots() } catch {
-                        throw CLIError("cannot read the pins: \(error)")
-                    }
-                }
+                let roots = try IPFSCommand.withBlockstore(parent.parent.root.global, "read the pins") { try $0.pinnedRoots() }
                 for root in roots { Output.line(root.description) }
             }
         }
@@ -257,11 +256,7 @@ struct IPFSCommand: AsyncParsableCommand {
 
             func run() async throws {
                 let root = try IPFSCommand.parseCID(cid)
-                try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
-                    do { try node.blockstore.pin(root: root) } catch {
-                        throw CLIError("cannot pin \(root): \(error)")
-                    }
-                }
+                try IPFSCommand.withBlockstore(parent.parent.root.global, "pin \(root)") { try $0.pin(root: root) }
                 Output.line("pinned \(root) recursively")
             }
         }
@@ -274,11 +269,7 @@ struct IPFSCommand: AsyncParsableCommand {
 
             func run() async throws {
                 let root = try IPFSCommand.parseCID(cid)
-                let wasPinned = try await IPFSCommand.withNode(parent.parent.root.global, network: false) { node, _ in
-                    do { return try node.blockstore.unpin(root: root) } catch {
-                        throw CLIError("cannot unpin \(root): \(error)")
-                    }
-                }
+                let wasPinned = try IPFSCommand.withBlockstore(parent.parent.root.global, "unpin \(root)") { try $0.unpin(root: root) }
                 guard wasPinned else {
                     throw CLIError("\(root) is not pinned; `p2pchat ipfs pin ls` lists the pinned roots")
                 }
