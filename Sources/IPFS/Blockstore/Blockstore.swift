@@ -190,8 +190,9 @@ public final class Blockstore: Sendable {
     /// the next durable write syncs the segment and the database too. For blocks that can be
     /// fetched again (a Bitswap fetch), which saves two syncs per received message. Such a
     /// stream of blocks also lets go of the store's page cache as it goes (every
-    /// ``cacheReleaseInterval`` bytes, `POSIX_FADV_DONTNEED` on the database and the open
-    /// segment, whose write-back each append starts: only pages already on disk are dropped),
+    /// ``cacheReleaseInterval`` bytes, `POSIX_FADV_DONTNEED` on the database and the segments
+    /// fetches appended to, whose write-back each append starts: only pages already on disk are
+    /// dropped),
     /// so a large fetch does not grow the page cache by its own size.
     func putVerified(_ blocks: [(cid: CID, bytes: [UInt8])], durable: Bool = true, committed: () -> Void = {}) throws {
         guard !blocks.isEmpty else { return }
@@ -369,13 +370,9 @@ public final class Blockstore: Sendable {
             return true
         }
         guard due else { return }
-        let descriptor = open(directory.appendingPathComponent(Self.databaseFileName).path, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
-            Glibc.close(descriptor)
-        }
-        // The segment being appended to (its write-back was started with each append).
-        if let open = segments.presentIDs().max() { segments.releaseCachedPages(of: open) }
+        FileSpace.dropCachedPages(atPath: directory.appendingPathComponent(Self.databaseFileName).path)
+        // The segments fetches append to (each append started its write-back).
+        for id in unsyncedSegments.withLock({ $0 }) { FileSpace.dropCachedPages(atPath: segments.path(of: id)) }
     }
 
     /// The block's bytes, verified against its hash, or `nil` if absent.
@@ -757,15 +754,11 @@ public final class Blockstore: Sendable {
     }
 
     /// Bytes the store's files take on disk: the database, its WAL and the segment files.
-    /// More than ``usage()`` by the dead space of segments not yet compacted and SQLite's
-    /// free pages.
+    /// More than ``usage()`` by SQLite's own pages and log, and by dead bytes of segments
+    /// where holes could not be punched and no compaction ran yet.
     public func diskUsage() -> UInt64 {
-        let files = [Self.databaseFileName, Self.databaseFileName + "-wal"].map { directory.appendingPathComponent($0).path }
-        let database = files.reduce(UInt64(0)) { total, path in
-            var info = stat()
-            return stat(path, &info) == 0 ? total + UInt64(info.st_blocks) * 512 : total
-        }
-        return database + segments.diskUsage()
+        let database = [Self.databaseFileName, Self.databaseFileName + "-wal"].map { directory.appendingPathComponent($0).path }
+        return FileSpace.allocatedBytes(ofFilesAt: database) + segments.diskUsage()
     }
 
     // MARK: Helpers

@@ -151,14 +151,6 @@ struct SegmentFiles: Sendable {
         return bytes
     }
 
-    /// Drops the segment's clean cached pages (`POSIX_FADV_DONTNEED`; dirty pages stay).
-    func releaseCachedPages(of id: Int64) {
-        let descriptor = Glibc.open(path(of: id), O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
-        Glibc.close(descriptor)
-    }
-
     /// What deleting blocks leaves to do to the files once the deleting transaction has
     /// committed (never before: a rolled-back delete must find its bytes).
     struct Release: Sendable {
@@ -215,11 +207,7 @@ struct SegmentFiles: Sendable {
 
     /// Bytes the segment files take on disk (allocated blocks).
     func diskUsage() -> UInt64 {
-        presentIDs().reduce(0) { total, id in
-            var info = stat()
-            guard stat(path(of: id), &info) == 0 else { return total }
-            return total + UInt64(info.st_blocks) * 512
-        }
+        FileSpace.allocatedBytes(ofFilesAt: presentIDs().map(path(of:)))
     }
 
     private func open(_ id: Int64, flags: Int32) throws -> Int32 {
