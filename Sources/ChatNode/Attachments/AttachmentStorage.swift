@@ -101,16 +101,23 @@ final class AttachmentStorage: Sendable {
     func retryDeferredCollection() -> Blockstore.GarbageCollection? {
         writers.withLock { writers in
             guard writers.isDeferredByAnotherProcess, writers.count == 0 else { return nil }
-            do {
-                let collected = try blockstore().collectGarbage()
-                writers.isDeferredByAnotherProcess = collected.deferredForWriters
-                guard !collected.deferredForWriters else { return nil }
-                logger.info("deferred block collection", metadata: ["blocks": "\(collected.removedBlocks)", "bytes": "\(collected.freedBytes)"])
-                return collected
-            } catch {
-                logger.warning("deferred block collection failed", metadata: ["reason": "\(error)"])
-                return nil
-            }
+            return collectDeferred(&writers)
+        }
+    }
+
+    /// A collection that had to wait (for this process's writers, or another's), run now with
+    /// `writers` locked; notes whether another process made it skip again.
+    @discardableResult
+    private func collectDeferred(_ writers: inout Writers) -> Blockstore.GarbageCollection? {
+        do {
+            let collected = try blockstore().collectGarbage()
+            writers.isDeferredByAnotherProcess = collected.deferredForWriters
+            guard !collected.deferredForWriters else { return nil }
+            logger.info("deferred block collection", metadata: ["blocks": "\(collected.removedBlocks)", "bytes": "\(collected.freedBytes)"])
+            return collected
+        } catch {
+            logger.warning("deferred block collection failed", metadata: ["reason": "\(error)"])
+            return nil
         }
     }
 
@@ -123,12 +130,7 @@ final class AttachmentStorage: Sendable {
             writers.count -= 1
             guard writers.count == 0, writers.isCollectionPending else { return }
             writers.isCollectionPending = false
-            do {
-                let collected = try blockstore().collectGarbage()
-                logger.info("deferred block collection", metadata: ["blocks": "\(collected.removedBlocks)", "bytes": "\(collected.freedBytes)"])
-            } catch {
-                logger.warning("deferred block collection failed", metadata: ["reason": "\(error)"])
-            }
+            collectDeferred(&writers)
         }
     }
 }
